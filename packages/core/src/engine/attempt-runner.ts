@@ -1,0 +1,193 @@
+/**
+ * One attempt, from claim to settle (WorkManager's WorkerWrapper). It races the handler against
+ * the attempt's stop conditions (timeout, cancel, shutdown, lost lease), keeps the lease alive by
+ * heartbeat, and settles through the store's fenced compare-and-set. It never throws: every
+ * failure becomes a settlement or a `worker:error` event.
+ */
+import type { Clock, TimerHandle } from '../clock/clock.js';
+import type { StopReason } from '../model/work.js';
+import type { ClaimedWork, WorkStore } from '../store/work-store.js';
+import { decodeJson, encodeJson } from '../policy/encode-json.js';
+import { resolveOutcome, type AttemptResult } from '../policy/resolve-outcome.js';
+import type { EventHub } from './events.js';
+import { AttemptStoppedError, type TaskDefinition } from './task.js';
+import { NonRetryableError } from '../errors.js';
+
+/** How often persisted progress may be written for one attempt. */
+export const PROGRESS_WRITE_INTERVAL_MS = 250;
+
+/** What an attempt needs from its engine. */
+export interface AttemptDeps {
+  store: WorkStore;
+  clock: Clock;
+  events: EventHub;
+  leaseMs: number;
+  maxOutputBytes: number;
+}
+
+const STOP_MESSAGES: Record<StopReason, string> = {
+  timeout: 'The attempt ran past its timeout.',
+  cancelled: 'The work was cancelled.',
+  shutdown: 'The worker is shutting down.',
+  'lease-lost': 'The worker lost its lease on this work.',
+};
+
+/**
+ * Runs one claimed attempt. `done` resolves once the attempt is settled (or given up).
+ *
+ * @example
+ * const attempt = new AttemptRunner(claimed, definition, deps)
+ * attempt.stop('shutdown'); await attempt.done
+ */
+export class AttemptRunner {
+  /** Resolves when the attempt has ended and its result is stored (or refused). */
+  readonly done: Promise<void>;
+  readonly id: string;
+  private readonly controller = new AbortController();
+  private resolveStop!: (result: AttemptResult) => void;
+  private readonly stopped: Promise<AttemptResult>;
+  private timers: TimerHandle[] = [];
+  private finished = false;
+  private pendingProgress: string | null = null;
+  private progressWrite: Promise<unknown> | null = null;
+  private progressTimer: TimerHandle | null = null;
+
+  constructor(
+    private readonly claim: ClaimedWork,
+    private readonly task: TaskDefinition<never, unknown>,
+    private readonly deps: AttemptDeps,
+  ) {
+    this.id = claim.spec.id;
+    this.stopped = new Promise((resolve) => (this.resolveStop = resolve));
+    this.done = this.run();
+  }
+
+  /** Stops the attempt: aborts its signal and settles it for `reason` without waiting for the handler. */
+  stop(reason: StopReason): void {
+    if (this.finished || this.controller.signal.aborted) return;
+    this.controller.abort(new AttemptStoppedError(reason, STOP_MESSAGES[reason]));
+    this.resolveStop({ kind: 'stopped', reason });
+  }
+
+  private async run(): Promise<void> {
+    const { spec, run } = this.claim;
+    const { clock, events, store, leaseMs } = this.deps;
+    const startedAt = clock.now();
+    const deadline = spec.timeoutMs === null ? null : startedAt + spec.timeoutMs;
+    if (spec.timeoutMs !== null) this.timers.push(clock.setTimeout(() => this.stop('timeout'), spec.timeoutMs));
+    this.scheduleHeartbeat();
+    events.emit('work:started', { id: spec.id, taskName: spec.taskName, attempt: spec.attempt, runId: run.id });
+
+    const handled = this.invokeHandler(deadline);
+    // A handler that ignores its signal keeps running, but the attempt settles now and frees its slot.
+    const result = await Promise.race([handled, this.stopped]);
+    this.finished = true;
+    for (const t of this.timers) clock.clearTimeout(t);
+    if (this.progressTimer !== null) clock.clearTimeout(this.progressTimer);
+
+    // Cancellation and lost leases were already written by whoever took the work away.
+    if (result.kind === 'stopped' && (result.reason === 'cancelled' || result.reason === 'lease-lost')) {
+      if (result.reason === 'lease-lost') events.emit('work:stopped', { id: spec.id, taskName: spec.taskName, attempt: spec.attempt, reason: 'lease-lost' });
+      return;
+    }
+    try {
+      if (this.pendingProgress !== null) await store.setProgress(spec.id, spec.leaseToken, this.pendingProgress, clock.now());
+      const now = clock.now();
+      const settlement = resolveOutcome({ spec, runId: run.id }, result, now);
+      const applied = await store.settle(settlement);
+      if (!applied) {
+        events.emit('work:stopped', { id: spec.id, taskName: spec.taskName, attempt: spec.attempt, reason: 'lease-lost' });
+        return;
+      }
+      const base = { id: spec.id, taskName: spec.taskName, attempt: spec.attempt };
+      if (settlement.state === 'succeeded') {
+        events.emit('work:succeeded', { ...base, output: decodeJson(settlement.outputJson), durationMs: now - startedAt });
+      } else if (settlement.outcome === 'retrying') {
+        events.emit('work:retrying', { ...base, error: settlement.error ?? '', runAt: settlement.runAt ?? now });
+      } else if (settlement.state === 'failed') {
+        events.emit('work:failed', { ...base, error: settlement.error ?? '' });
+      } else if (settlement.outcome === 'stopped' && settlement.stopReason) {
+        events.emit('work:stopped', { ...base, reason: settlement.stopReason });
+      }
+    } catch (error) {
+      // The lease will expire and a reconcile will return the work to the queue.
+      events.emit('worker:error', { error, during: `settling work ${spec.id}` });
+    }
+  }
+
+  private async invokeHandler(deadline: number | null): Promise<AttemptResult> {
+    const { spec } = this.claim;
+    try {
+      const output = await this.task.handler({
+        id: spec.id,
+        taskName: spec.taskName,
+        input: decodeJson(spec.inputJson) as never,
+        attempt: spec.attempt,
+        tags: spec.tags,
+        signal: this.controller.signal,
+        deadline,
+        progress: (value) => this.reportProgress(value),
+      });
+      try {
+        return { kind: 'success', outputJson: encodeJson(output, `The output of task "${spec.taskName}"`, this.deps.maxOutputBytes) };
+      } catch (error) {
+        // The same handler would return the same unstorable output: retrying cannot help.
+        return { kind: 'error', error: new NonRetryableError((error as Error).message) };
+      }
+    } catch (error) {
+      return { kind: 'error', error };
+    }
+  }
+
+  private scheduleHeartbeat(): void {
+    const { clock, store, leaseMs } = this.deps;
+    const interval = Math.max(1, Math.floor(leaseMs / 3));
+    const beat = async (): Promise<void> => {
+      if (this.finished) return;
+      const { spec } = this.claim;
+      try {
+        const held = await store.heartbeat({ id: spec.id, leaseToken: spec.leaseToken, now: clock.now(), leaseMs });
+        if (this.finished) return;
+        if (!held) {
+          // Someone took the work away: a cancel from another process, or a reconcile after our lease ran out.
+          const current = await store.get(spec.id);
+          this.stop(current?.state === 'cancelled' ? 'cancelled' : 'lease-lost');
+          return;
+        }
+      } catch (error) {
+        this.deps.events.emit('worker:error', { error, during: `renewing the lease of work ${spec.id}` });
+      }
+      if (!this.finished) this.timers.push(clock.setTimeout(() => void beat(), interval));
+    };
+    this.timers.push(clock.setTimeout(() => void beat(), interval));
+  }
+
+  private reportProgress(value: unknown): void {
+    const { spec } = this.claim;
+    const json = encodeJson(value, `The progress of task "${spec.taskName}"`, this.deps.maxOutputBytes);
+    if (this.finished) return;
+    this.deps.events.emit('work:progress', { id: spec.id, taskName: spec.taskName, progress: decodeJson(json) });
+    this.pendingProgress = json;
+    if (this.progressWrite === null && this.progressTimer === null) this.flushProgress();
+  }
+
+  /** Writes the latest progress at most once per interval, always ending with the newest value. */
+  private flushProgress(): void {
+    const { spec } = this.claim;
+    const json = this.pendingProgress;
+    if (json === null || this.finished) return;
+    this.pendingProgress = null;
+    this.progressWrite = this.deps.store
+      .setProgress(spec.id, spec.leaseToken, json, this.deps.clock.now())
+      .catch((error: unknown) => this.deps.events.emit('worker:error', { error, during: `saving progress of work ${spec.id}` }))
+      .finally(() => {
+        this.progressWrite = null;
+        if (this.pendingProgress !== null && !this.finished) {
+          this.progressTimer = this.deps.clock.setTimeout(() => {
+            this.progressTimer = null;
+            this.flushProgress();
+          }, PROGRESS_WRITE_INTERVAL_MS);
+        }
+      });
+  }
+}

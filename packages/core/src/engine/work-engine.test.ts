@@ -1,0 +1,232 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestDriver, type TestDriver } from '../testing/index.js';
+import { MemoryStore } from '../store/memory-store.js';
+import type { WorkStore } from '../store/work-store.js';
+import type { TaskContext } from './task.js';
+import { createWorkEngine } from './work-engine.js';
+import {
+  InputTooLargeError,
+  InvalidDurationError,
+  InvalidInputError,
+  InvalidOptionError,
+  InvalidStateError,
+  UnknownTaskError,
+  WorkNotFoundError,
+} from '../errors.js';
+
+/** Wraps a store and counts every call, to prove the engine does not poll. */
+function countingStore(inner: WorkStore): { store: WorkStore; calls: string[] } {
+  const calls: string[] = [];
+  const store = new Proxy(inner, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(String(key));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store, calls };
+}
+
+let driver: TestDriver | undefined;
+afterEach(async () => {
+  await driver?.dispose();
+  driver = undefined;
+});
+
+describe('no polling', () => {
+  it('an idle engine with future work arms one timer and makes no store calls until it is due', async () => {
+    const { store, calls } = countingStore(new MemoryStore());
+    driver = await createTestDriver({ store, tasks: { later: () => 'ok' } });
+    const { id } = await driver.enqueue('later', { delay: '1h' });
+    expect(driver.clock.pendingTimers()).toBe(1);
+    expect(driver.engine.activity().wakeAt).toBe(driver.now() + 3_600_000);
+    calls.length = 0;
+    await driver.advance('59m');
+    expect(calls).toEqual([]);
+    await driver.advance('1m');
+    expect(await driver.state(id)).toBe('succeeded');
+    calls.length = 0;
+    await driver.advance('30d');
+    expect(calls).toEqual([]);
+    expect(driver.clock.pendingTimers()).toBe(0);
+  });
+
+  it('an idle engine with nothing pending arms no timer at all', async () => {
+    driver = await createTestDriver({ tasks: { t: () => 'ok' } });
+    expect(driver.clock.pendingTimers()).toBe(0);
+    expect(driver.engine.activity().wakeAt).toBeNull();
+  });
+
+  it('re-arms for earlier work enqueued while waiting', async () => {
+    driver = await createTestDriver({ tasks: { t: () => 'ok' } });
+    await driver.enqueue('t', { delay: '1h' });
+    const { id } = await driver.enqueue('t', { delay: '1m' });
+    expect(driver.engine.activity().wakeAt).toBe(driver.now() + 60_000);
+    await driver.advance('1m');
+    expect(await driver.state(id)).toBe('succeeded');
+    expect(driver.engine.activity().wakeAt).toBe(driver.now() + 59 * 60_000);
+  });
+});
+
+describe('bad input gets a typed error and stores nothing', () => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+
+  it.each([
+    ['an unregistered task', 'nope', {}, UnknownTaskError, /No task named "nope" is registered/],
+    ['a function in the input', 't', { input: { cb: () => 1 } }, InvalidInputError, /\$\.cb is a function/],
+    ['a cycle in the input', 't', { input: cyclic }, InvalidInputError, /cycle/],
+    ['a BigInt in the input', 't', { input: 1n }, InvalidInputError, /BigInt/],
+    ['input over the size limit', 't', { input: 'x'.repeat(2000) }, InputTooLargeError, /over the 1000-byte limit/],
+    ['a negative delay', 't', { delay: -5 }, InvalidDurationError, /delay -5/],
+    ['a malformed delay', 't', { delay: '5 parsecs' }, InvalidDurationError, /'5 parsecs'/],
+    ['a malformed timeout', 't', { timeout: 'soon' }, InvalidDurationError, /timeout/],
+    ['maxAttempts of zero', 't', { maxAttempts: 0 }, InvalidOptionError, /maxAttempts 0/],
+    ['fractional maxAttempts', 't', { maxAttempts: 1.5 }, InvalidOptionError, /maxAttempts/],
+    ['an unknown priority', 't', { priority: 'urgent' }, InvalidOptionError, /priority 'urgent'/],
+    ['tags that are not strings', 't', { tags: [1] }, InvalidOptionError, /tags/],
+    ['an invalid startAt', 't', { startAt: new Date('nope') }, InvalidOptionError, /startAt/],
+    ['an unknown backoff policy', 't', { backoff: { policy: 'random' } }, InvalidOptionError, /backoff policy/],
+  ])('%s', async (_label, task, request, ErrorType, message) => {
+    driver = await createTestDriver({ tasks: { t: () => 'ok' }, maxInputBytes: 1000 });
+    const existing = await driver.enqueue('t', { delay: '1h', input: { keep: true } });
+    const before = await driver.engine.query({});
+    const attempt = driver.engine.enqueue(task, request as never);
+    await expect(attempt).rejects.toThrow(ErrorType);
+    await expect(driver.engine.enqueue(task, request as never)).rejects.toThrow(message);
+    expect(await driver.engine.query({})).toEqual(before);
+    expect((await driver.info(existing.id)).input).toEqual({ keep: true });
+  });
+
+  it('an empty task name', async () => {
+    driver = await createTestDriver({ tasks: { t: () => 'ok' } });
+    await expect(driver.engine.enqueue('', { allowUnregistered: true })).rejects.toThrow(InvalidOptionError);
+  });
+
+  it('a batch with one bad item stores none of it', async () => {
+    driver = await createTestDriver({ tasks: { t: () => 'ok' } });
+    await expect(driver.engine.enqueueMany('t', [{ input: 1 }, { input: () => 2 }])).rejects.toThrow(InvalidInputError);
+    expect(await driver.engine.query({})).toEqual([]);
+  });
+
+  it('bad engine options', () => {
+    const store = new MemoryStore();
+    expect(() => createWorkEngine({ store, concurrency: 0 })).toThrow(/concurrency 0/);
+    expect(() => createWorkEngine({ store, leaseTime: 'forever' })).toThrow(InvalidDurationError);
+    expect(() => createWorkEngine({ store, tasks: { x: {} as never } })).toThrow(/has no handler/);
+  });
+
+  it('retry of unknown or running work', async () => {
+    driver = await createTestDriver({ tasks: { t: () => new Promise(() => {}) } });
+    await expect(driver.engine.retry('missing')).rejects.toThrow(WorkNotFoundError);
+    const { id } = await driver.enqueue('t');
+    await expect(driver.engine.retry(id)).rejects.toThrow(InvalidStateError);
+    await expect(driver.engine.cancel('missing')).rejects.toThrow(WorkNotFoundError);
+  });
+});
+
+describe('events', () => {
+  it('emits the lifecycle in order, and a throwing listener breaks nothing', async () => {
+    driver = await createTestDriver({
+      tasks: {
+        flaky: ({ attempt }: TaskContext) => {
+          if (attempt === 1) throw new Error('first try fails');
+          return 'ok';
+        },
+      },
+    });
+    const seen: string[] = [];
+    const errors: string[] = [];
+    for (const e of ['work:enqueued', 'work:started', 'work:retrying', 'work:succeeded'] as const) driver.engine.on(e, () => void seen.push(e));
+    driver.engine.on('work:started', () => {
+      throw new Error('listener bug');
+    });
+    driver.engine.on('worker:error', ({ during }) => void errors.push(during));
+    const { id } = await driver.enqueue('flaky', { backoff: { initialDelay: '1s' } });
+    await driver.runUntilIdle();
+    expect(await driver.state(id)).toBe('succeeded');
+    expect(seen).toEqual(['work:enqueued', 'work:started', 'work:retrying', 'work:started', 'work:succeeded']);
+    expect(errors).toEqual(["a 'work:started' listener", "a 'work:started' listener"]);
+  });
+
+  it('unsubscribes', async () => {
+    driver = await createTestDriver({ tasks: { t: () => 'ok' } });
+    let count = 0;
+    const off = driver.engine.on('work:succeeded', () => void count++);
+    await driver.enqueue('t');
+    off();
+    await driver.enqueue('t');
+    expect(count).toBe(1);
+  });
+});
+
+describe('misbehaving handlers', () => {
+  it('a handler that ignores its abort signal is settled at its timeout and frees its slot', async () => {
+    driver = await createTestDriver({ concurrency: 1, tasks: { deaf: () => new Promise(() => {}), next: () => 'ran' } });
+    const deaf = await driver.enqueue('deaf', { timeout: '1s', maxAttempts: 1 });
+    const next = await driver.enqueue('next');
+    expect(await driver.state(next.id)).toBe('enqueued');
+    await driver.advance('1s');
+    expect(await driver.state(deaf.id)).toBe('failed');
+    expect(await driver.info(next.id)).toMatchObject({ state: 'succeeded', output: 'ran' });
+  });
+
+  it.each([
+    ['a string', 'just a string', 'just a string'],
+    ['an object', { code: 7 }, 'Non-Error thrown: {"code":7}'],
+    ['null', null, 'Non-Error thrown: null'],
+  ])('a handler that throws %s fails with a readable error', async (_label, thrown, message) => {
+    driver = await createTestDriver({ tasks: { t: () => Promise.reject(thrown as Error) } });
+    const { id } = await driver.enqueue('t', { maxAttempts: 1 });
+    expect(await driver.info(id)).toMatchObject({ state: 'failed', lastError: message });
+  });
+
+  it('a handler that returns unstorable output fails without retrying', async () => {
+    driver = await createTestDriver({ tasks: { t: () => ({ fn: () => 1 }) } });
+    const { id } = await driver.enqueue('t', { maxAttempts: 3 });
+    expect(await driver.info(id)).toMatchObject({ state: 'failed', attempt: 1 });
+    expect((await driver.info(id)).lastError).toMatch(/output of task "t" is not JSON-serialisable/);
+  });
+
+  it('a synchronous throw is an ordinary failed attempt', async () => {
+    driver = await createTestDriver({
+      tasks: {
+        t: () => {
+          throw new TypeError('bad');
+        },
+      },
+    });
+    const { id } = await driver.enqueue('t', { maxAttempts: 1 });
+    expect(await driver.info(id)).toMatchObject({ state: 'failed', lastError: 'TypeError: bad' });
+  });
+});
+
+describe('bulk cancel', () => {
+  it('cancels by tag and all, leaving finished work alone', async () => {
+    driver = await createTestDriver({ tasks: { t: () => 'ok' } });
+    const done = await driver.enqueue('t', { tags: ['a'] });
+    const a1 = await driver.enqueue('t', { tags: ['a'], delay: '1h' });
+    const b1 = await driver.enqueue('t', { tags: ['b'], delay: '1h' });
+    expect(await driver.engine.cancelByTag('a')).toBe(1);
+    expect(await driver.state(a1.id)).toBe('cancelled');
+    expect(await driver.state(b1.id)).toBe('enqueued');
+    expect(await driver.engine.cancelAll()).toBe(1);
+    expect(await driver.state(b1.id)).toBe('cancelled');
+    expect(await driver.state(done.id)).toBe('succeeded');
+  });
+});
+
+describe('status', () => {
+  it('counts by state and task and reports the next wake', async () => {
+    driver = await createTestDriver({ tasks: { t: () => 'ok' } });
+    await driver.enqueue('t');
+    await driver.enqueue('t', { delay: '10m' });
+    const s = await driver.engine.status();
+    expect(s.counts).toMatchObject({ succeeded: 1, enqueued: 1, running: 0 });
+    expect(s.tasks).toEqual([{ taskName: 't', registered: true, counts: { succeeded: 1, enqueued: 1 }, due: 0 }]);
+    expect(s.nextWakeAt?.getTime()).toBe(driver.now() + 600_000);
+  });
+});

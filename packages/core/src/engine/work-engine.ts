@@ -1,0 +1,489 @@
+/**
+ * The engine: registers tasks, enqueues work, and runs a worker loop over any WorkStore.
+ *
+ * No polling: after each pass it asks the store when it next has something to do and arms one
+ * timer for that moment; enqueue, settle and `wake()` re-run the pass. An idle engine makes no
+ * store queries at all. The store is the only truth; this loop only ever asks it to move work
+ * through fenced transitions, so a second engine (or process) on the same store is always safe.
+ */
+import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
+import { InvalidOptionError, InvalidStateError, WorkNotFoundError } from '../errors.js';
+import { parseDuration, type Duration } from '../model/duration.js';
+import { WORK_STATES, type RunQuery, type RunRecord, type StateCounts, type WorkInfo, type WorkQuery, type WorkRequest, type WorkSpec } from '../model/work.js';
+import { decodeJson, DEFAULT_MAX_INPUT_BYTES } from '../policy/encode-json.js';
+import { planWork, priorityName, validateTaskName } from '../policy/plan-work.js';
+import type { WorkStore } from '../store/work-store.js';
+import { AttemptRunner } from './attempt-runner.js';
+import { EventHub, type WorkEvents, type WorkListener } from './events.js';
+import type { TaskDefinition, TaskEntry } from './task.js';
+
+/** Options for {@link createWorkEngine}. */
+export interface WorkEngineOptions {
+  /** Where work lives. */
+  store: WorkStore;
+  /** Tasks to register at once: name → handler or `{ handler, ...defaults }`. */
+  tasks?: Record<string, TaskEntry>;
+  /** Time source. Default: the wall clock. Tests pass a `VirtualClock`. */
+  clock?: Clock;
+  /** This worker's id, recorded as lease owner and in the journal. Default: random. */
+  workerId?: string;
+  /** Attempts run at once by this worker. Default 4. */
+  concurrency?: number;
+  /** How long a claim holds work without a heartbeat. Heartbeats renew it every third of this. Default `'30s'`. */
+  leaseTime?: Duration;
+  /** On `stop()`, how long running handlers may finish before they are aborted. Default `'10s'`. */
+  shutdownGrace?: Duration;
+  /** Largest accepted input, output or progress, in bytes of JSON. Default 1 MiB. */
+  maxInputBytes?: number;
+  /** Makes work ids. Default: `crypto.randomUUID()` where available. */
+  createId?: () => string;
+}
+
+/** What {@link WorkEngine.status} reports. */
+export interface EngineStatus {
+  /** Work items by state. */
+  counts: StateCounts;
+  /** Per task name: items by state and how many enqueued items are due now. */
+  tasks: Array<{ taskName: string; registered: boolean; counts: Partial<StateCounts>; due: number }>;
+  /** Enqueued work for task names this engine has no handler for (it stays enqueued). */
+  unhandled: Array<{ taskName: string; enqueued: number }>;
+  /** Ids this engine is running now. */
+  running: string[];
+  /** When this engine next has something to do, or null. */
+  nextWakeAt: Date | null;
+}
+
+/** A snapshot of the worker loop, for tests and debugging. */
+export interface EngineActivity {
+  started: boolean;
+  ticking: boolean;
+  running: string[];
+  /** When the wake timer fires, or null when none is armed. */
+  wakeAt: number | null;
+}
+
+/**
+ * Creates an engine over a store.
+ *
+ * @example
+ * const engine = createWorkEngine({ store: new MemoryStore(), tasks: { hello: ({ input }) => `hi ${input}` } })
+ * await engine.enqueue('hello', { input: 'there' })
+ * await engine.start()
+ */
+export function createWorkEngine(options: WorkEngineOptions): WorkEngine {
+  return new WorkEngine(options);
+}
+
+/** See {@link createWorkEngine}. */
+export class WorkEngine {
+  /** The store this engine reads and writes. */
+  readonly store: WorkStore;
+  /** The clock this engine runs on. */
+  readonly clock: Clock;
+  /** This worker's id. */
+  readonly workerId: string;
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  private readonly graceMs: number;
+  private readonly maxInputBytes: number;
+  private readonly createId: () => string;
+  private readonly events = new EventHub();
+  private readonly tasks = new Map<string, TaskDefinition<never, unknown>>();
+  private readonly running = new Map<string, AttemptRunner>();
+  private started = false;
+  private stopping = false;
+  private ticking: Promise<void> | null = null;
+  private tickRequested = false;
+  private reconcilePending = false;
+  private wakeTimer: TimerHandle | null = null;
+  private wakeAt: number | null = null;
+  private dueNowStreak = 0;
+  private storeFailures = 0;
+
+  constructor(options: WorkEngineOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.workerId = options.workerId ?? `worker-${randomId().slice(0, 8)}`;
+    this.concurrency = options.concurrency ?? 4;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
+      throw new InvalidOptionError(`The concurrency ${String(options.concurrency)} is invalid; use a whole number of at least 1.`);
+    }
+    this.leaseMs = parseDuration(options.leaseTime ?? '30s', 'leaseTime');
+    if (this.leaseMs < 3) throw new InvalidOptionError(`The leaseTime ${this.leaseMs} ms is too short; use at least a second.`);
+    this.graceMs = parseDuration(options.shutdownGrace ?? '10s', 'shutdownGrace');
+    this.maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
+    this.createId = options.createId ?? randomId;
+    for (const [name, entry] of Object.entries(options.tasks ?? {})) this.register(name, entry);
+  }
+
+  /**
+   * Registers (or replaces) the handler for a task name.
+   *
+   * @example
+   * engine.register('resize', { maxAttempts: 3, handler: async ({ input }) => resize(input) })
+   */
+  register(name: string, entry: TaskEntry): this {
+    validateTaskName(name);
+    const definition = typeof entry === 'function' ? { handler: entry } : entry;
+    if (!definition || typeof definition.handler !== 'function') {
+      throw new InvalidOptionError(`The task "${name}" has no handler; pass a function or { handler }.`);
+    }
+    this.tasks.set(name, definition);
+    this.requestTick();
+    return this;
+  }
+
+  /** The registered task names. */
+  taskNames(): string[] {
+    return [...this.tasks.keys()];
+  }
+
+  /**
+   * Enqueues one-time work and returns its WorkInfo.
+   *
+   * @example
+   * const info = await engine.enqueue('upload', { input: { path }, delay: '30s', tags: ['media'] })
+   */
+  async enqueue<Input = unknown>(taskName: string, request?: WorkRequest<Input>): Promise<WorkInfo> {
+    const [info] = await this.enqueueMany(taskName, [request ?? {}]);
+    return info!;
+  }
+
+  /**
+   * Enqueues many items for one task in a single transaction: all are stored, or none.
+   *
+   * @example
+   * await engine.enqueueMany('thumbnail', photos.map((p) => ({ input: p })))
+   */
+  async enqueueMany<Input = unknown>(taskName: string, requests: ReadonlyArray<WorkRequest<Input>>): Promise<WorkInfo[]> {
+    const now = this.clock.now();
+    const task = this.tasks.get(taskName);
+    const specs = requests.map((request) => planWork(taskName, request, { id: this.createId(), now, task, maxInputBytes: this.maxInputBytes }));
+    await this.store.enqueue(specs);
+    if (this.events.has('work:enqueued')) for (const s of specs) this.events.emit('work:enqueued', { id: s.id, taskName, runAt: s.runAt });
+    this.requestTick();
+    return specs.map((s) => toWorkInfo(s, null));
+  }
+
+  /** The WorkInfo of one item, or undefined. */
+  async getWorkInfo(id: string): Promise<WorkInfo | undefined> {
+    const spec = await this.store.get(id);
+    if (!spec) return undefined;
+    const runs = await this.store.lastRuns([id]);
+    return toWorkInfo(spec, runs.get(id) ?? null);
+  }
+
+  /**
+   * Work matching a query, newest first.
+   *
+   * @example
+   * await engine.query({ states: ['failed'], tags: ['media'], limit: 20 })
+   */
+  async query(query: WorkQuery = {}): Promise<WorkInfo[]> {
+    const specs = await this.store.query(query);
+    const runs = await this.store.lastRuns(specs.map((s) => s.id));
+    return specs.map((s) => toWorkInfo(s, runs.get(s.id) ?? null));
+  }
+
+  /**
+   * The run journal: every attempt, newest first.
+   *
+   * @example
+   * await engine.journal({ workId: info.id })
+   */
+  journal(query: RunQuery = {}): Promise<RunRecord[]> {
+    return this.store.runs(query);
+  }
+
+  /**
+   * Cancels one item. Enqueued work is cancelled at once; running work has its signal aborted.
+   * Returns false when the item had already finished.
+   */
+  async cancel(id: string): Promise<boolean> {
+    const ids = await this.store.cancel({ ids: [id], now: this.clock.now() });
+    if (ids.length === 0 && !(await this.store.get(id))) throw new WorkNotFoundError(id);
+    this.afterCancel(ids);
+    return ids.length > 0;
+  }
+
+  /** Cancels every unfinished item carrying `tag`; returns how many. */
+  async cancelByTag(tag: string): Promise<number> {
+    const ids = await this.store.cancel({ tags: [tag], now: this.clock.now() });
+    this.afterCancel(ids);
+    return ids.length;
+  }
+
+  /** Cancels every unfinished item; returns how many. */
+  async cancelAll(): Promise<number> {
+    const ids = await this.store.cancel({ all: true, now: this.clock.now() });
+    this.afterCancel(ids);
+    return ids.length;
+  }
+
+  /**
+   * Puts a failed or cancelled item back in the queue, due now, with its attempts reset.
+   *
+   * @example
+   * await engine.retry(id)
+   */
+  async retry(id: string): Promise<WorkInfo> {
+    const ok = await this.store.retry(id, this.clock.now());
+    const info = await this.getWorkInfo(id);
+    if (!info) throw new WorkNotFoundError(id);
+    if (!ok) throw new InvalidStateError(`Work ${id} is ${info.state}; only failed or cancelled work can be retried.`);
+    this.requestTick();
+    return info;
+  }
+
+  /**
+   * Deletes finished work (and its journal) that finished more than `olderThan` ago.
+   *
+   * @example
+   * await engine.prune({ olderThan: '7d' })
+   */
+  prune(options: { olderThan: Duration }): Promise<{ work: number; runs: number }> {
+    const before = this.clock.now() - parseDuration(options.olderThan, 'olderThan');
+    return this.store.prune({ finishedBefore: before });
+  }
+
+  /** Counts by state and task, what this engine cannot run, and when it next wakes. */
+  async status(): Promise<EngineStatus> {
+    const rows = await this.store.counts(this.clock.now());
+    const counts = Object.fromEntries(WORK_STATES.map((s) => [s, 0])) as StateCounts;
+    const byTask = new Map<string, EngineStatus['tasks'][number]>();
+    for (const row of rows) {
+      counts[row.state] += row.count;
+      let t = byTask.get(row.taskName);
+      if (!t) byTask.set(row.taskName, (t = { taskName: row.taskName, registered: this.tasks.has(row.taskName), counts: {}, due: 0 }));
+      t.counts[row.state] = (t.counts[row.state] ?? 0) + row.count;
+      t.due += row.due;
+    }
+    const tasks = [...byTask.values()].sort((a, b) => a.taskName.localeCompare(b.taskName));
+    const unhandled = tasks.filter((t) => !t.registered && (t.counts.enqueued ?? 0) > 0).map((t) => ({ taskName: t.taskName, enqueued: t.counts.enqueued ?? 0 }));
+    const next = await this.store.nextWakeAt({ taskNames: this.taskNames().length ? this.taskNames() : tasks.map((t) => t.taskName) });
+    return { counts, tasks, unhandled, running: [...this.running.keys()], nextWakeAt: next === null ? null : new Date(next) };
+  }
+
+  /**
+   * Subscribes to a lifecycle event; returns an unsubscribe function.
+   *
+   * @example
+   * engine.on('work:failed', ({ id, error }) => log.warn(id, error))
+   */
+  on<E extends keyof WorkEvents>(event: E, listener: WorkListener<E>): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /**
+   * Starts the worker loop: returns expired leases to the queue (reconcile), then runs due work
+   * and arms one timer for the next due time.
+   */
+  async start(): Promise<void> {
+    if (this.started) return;
+    await this.store.reconcile(this.clock.now());
+    this.started = true;
+    this.stopping = false;
+    this.requestTick();
+    await this.ticking;
+  }
+
+  /** Whether the worker loop is running. */
+  get isStarted(): boolean {
+    return this.started && !this.stopping;
+  }
+
+  /**
+   * Runs a pass now: claims due work and re-arms the wake timer. Schedulers call this when they
+   * learn of new work from outside (another process, a platform wake-up). Idempotent.
+   */
+  wake(): void {
+    this.requestTick(true);
+  }
+
+  /**
+   * Stops claiming, lets running handlers finish within the grace period, then aborts the rest;
+   * aborted attempts go back to the queue without being charged. Resolves when all have settled.
+   */
+  async stop(options: { grace?: Duration } = {}): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    this.disarmWake();
+    await this.ticking;
+    const grace = options.grace === undefined ? this.graceMs : parseDuration(options.grace, 'grace');
+    if (this.running.size > 0) {
+      let timer: TimerHandle | null = null;
+      const graceOver = new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, grace)));
+      await Promise.race([this.allDone(), graceOver]);
+      if (timer !== null) this.clock.clearTimeout(timer);
+      for (const attempt of this.running.values()) attempt.stop('shutdown');
+      await this.allDone();
+    }
+    this.started = false;
+    this.stopping = false;
+  }
+
+  /** Stops the worker (if started) and closes the store. */
+  async close(options: { grace?: Duration } = {}): Promise<void> {
+    await this.stop(options);
+    await this.store.close();
+  }
+
+  /** A snapshot of the loop's state. */
+  activity(): EngineActivity {
+    return { started: this.started, ticking: this.ticking !== null, running: [...this.running.keys()], wakeAt: this.wakeAt };
+  }
+
+  /** Resolves when no pass is in flight (running attempts may continue). */
+  async flush(): Promise<void> {
+    while (this.ticking) await this.ticking;
+  }
+
+  /** Resolves when no pass is in flight and no attempt is running. */
+  async whenIdle(): Promise<void> {
+    while (this.ticking || this.running.size > 0) {
+      await this.ticking;
+      await this.allDone();
+    }
+  }
+
+  private afterCancel(ids: string[]): void {
+    for (const id of ids) {
+      this.running.get(id)?.stop('cancelled');
+      this.events.emit('work:cancelled', { id });
+    }
+    if (ids.length) this.requestTick();
+  }
+
+  private allDone(): Promise<unknown> {
+    return Promise.allSettled([...this.running.values()].map((a) => a.done));
+  }
+
+  /** Coalesces pass requests: at most one pass runs, and one more follows if asked meanwhile. */
+  private requestTick(reconcile = false): void {
+    if (reconcile) this.reconcilePending = true;
+    if (!this.started || this.stopping) return;
+    if (this.ticking) {
+      this.tickRequested = true;
+      return;
+    }
+    this.ticking = this.runPasses().finally(() => (this.ticking = null));
+  }
+
+  private async runPasses(): Promise<void> {
+    do {
+      this.tickRequested = false;
+      try {
+        await this.pass();
+        this.storeFailures = 0;
+      } catch (error) {
+        // The store is unreachable or failing: say so, and try again later with backoff.
+        this.storeFailures++;
+        this.events.emit('worker:error', { error, during: 'claiming work' });
+        this.armWake(this.clock.now() + Math.min(30_000, 250 * 2 ** Math.min(this.storeFailures, 7)));
+        return;
+      }
+    } while (this.tickRequested && this.started && !this.stopping);
+  }
+
+  /** One pass: reconcile if asked, claim into free slots, arm the timer for the next due time. */
+  private async pass(): Promise<void> {
+    const now = this.clock.now();
+    if (this.reconcilePending) {
+      this.reconcilePending = false;
+      await this.store.reconcile(now);
+    }
+    const taskNames = this.taskNames();
+    if (taskNames.length === 0) return this.disarmWake();
+    const free = this.concurrency - this.running.size;
+    if (free > 0) {
+      const claimed = await this.store.claim({ now, workerId: this.workerId, leaseMs: this.leaseMs, limit: free, taskNames });
+      for (const c of claimed) this.launch(c);
+    }
+    if (this.stopping) return;
+    // Full: every settle triggers a pass, so no timer is needed until a slot frees up.
+    if (this.running.size >= this.concurrency) return this.disarmWake();
+    const next = await this.store.nextWakeAt({ taskNames, excludeOwner: this.workerId });
+    if (next !== null && next <= now) {
+      // Due but not claimed: another worker's lease expired (a reconcile will free it), or another
+      // process won the race. Retry at once a few times, then back off so this cannot spin.
+      this.dueNowStreak++;
+      this.armWake(this.dueNowStreak <= 2 ? now : now + 1000);
+    } else {
+      this.dueNowStreak = 0;
+      this.armWake(next);
+    }
+  }
+
+  private launch(claim: Parameters<typeof this.createAttempt>[0]): void {
+    const attempt = this.createAttempt(claim);
+    this.running.set(claim.spec.id, attempt);
+    void attempt.done.finally(() => {
+      this.running.delete(claim.spec.id);
+      this.requestTick();
+    });
+  }
+
+  private createAttempt(claim: Awaited<ReturnType<WorkStore['claim']>>[number]): AttemptRunner {
+    const task = this.tasks.get(claim.spec.taskName)!;
+    return new AttemptRunner(claim, task, {
+      store: this.store,
+      clock: this.clock,
+      events: this.events,
+      leaseMs: this.leaseMs,
+      maxOutputBytes: this.maxInputBytes,
+    });
+  }
+
+  private armWake(at: number | null): void {
+    if (at === this.wakeAt && this.wakeTimer !== null) return;
+    this.disarmWake();
+    if (at === null || !this.started || this.stopping) return;
+    this.wakeAt = at;
+    this.wakeTimer = this.clock.setTimeout(() => {
+      this.wakeTimer = null;
+      this.wakeAt = null;
+      this.requestTick(true);
+    }, Math.max(0, at - this.clock.now()));
+  }
+
+  private disarmWake(): void {
+    if (this.wakeTimer !== null) this.clock.clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    this.wakeAt = null;
+  }
+}
+
+/**
+ * Builds the WorkInfo view of a stored row.
+ *
+ * @example
+ * toWorkInfo(await store.get(id), null).state
+ */
+export function toWorkInfo(spec: WorkSpec, lastRun: RunRecord | null): WorkInfo {
+  return {
+    id: spec.id,
+    taskName: spec.taskName,
+    state: spec.state,
+    input: decodeJson(spec.inputJson),
+    output: decodeJson(spec.outputJson),
+    progress: decodeJson(spec.progressJson),
+    tags: [...spec.tags],
+    priority: priorityName(spec.priority),
+    attempt: spec.attempt,
+    maxAttempts: spec.maxAttempts,
+    nextRunAt: spec.state === 'enqueued' ? new Date(spec.runAt) : null,
+    lastRun,
+    lastError: spec.lastError,
+    createdAt: new Date(spec.createdAt),
+    updatedAt: new Date(spec.updatedAt),
+    finishedAt: spec.finishedAt === null ? null : new Date(spec.finishedAt),
+  };
+}
+
+function randomId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (c?.randomUUID) return c.randomUUID();
+  // Fallback for runtimes without WebCrypto: 122 random bits in UUID v4 layout.
+  const hex = (n: number): string => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[Math.floor(Math.random() * 4)]}${hex(3)}-${hex(12)}`;
+}

@@ -1,0 +1,88 @@
+/**
+ * What happens after an attempt: the next state, run time, attempt count and journal entry.
+ * Pure. WorkManager's stop semantics: an attempt stopped by the system (shutdown, lost lease) goes
+ * back to the queue without being charged; a timeout is the handler's failure and is charged.
+ */
+import { NonRetryableError, RetryLaterError } from '../errors.js';
+import { parseDuration } from '../model/duration.js';
+import type { StopReason, WorkSpec } from '../model/work.js';
+import type { Settlement } from '../store/work-store.js';
+import { backoffDelay } from './backoff.js';
+
+/** How one attempt ended, as the runner saw it. */
+export type AttemptResult =
+  | { kind: 'success'; outputJson: string }
+  | { kind: 'error'; error: unknown }
+  | { kind: 'stopped'; reason: StopReason };
+
+/** The claim an attempt ran under. */
+export interface AttemptClaim {
+  spec: WorkSpec;
+  runId: number;
+}
+
+/**
+ * Resolves an attempt's result into the settlement to store.
+ *
+ * @example
+ * resolveOutcome({ spec, runId }, { kind: 'error', error: new Error('503') }, now)
+ * // → { state: 'enqueued', runAt: now + 30_000, outcome: 'retrying', ... } on a first attempt
+ */
+export function resolveOutcome(claim: AttemptClaim, result: AttemptResult, now: number): Settlement {
+  const { spec, runId } = claim;
+  const base = { id: spec.id, leaseToken: spec.leaseToken, runId, now };
+  const attemptsLeft = spec.attempt < spec.maxAttempts;
+
+  if (result.kind === 'success') {
+    return { ...base, state: 'succeeded', attempt: spec.attempt, outputJson: result.outputJson, lastError: null, outcome: 'succeeded', error: null, stopReason: null };
+  }
+
+  if (result.kind === 'stopped') {
+    if (result.reason === 'cancelled') {
+      return { ...base, state: 'cancelled', attempt: spec.attempt, outcome: 'cancelled', error: null, stopReason: 'cancelled' };
+    }
+    if (result.reason === 'timeout') {
+      const message = `Timed out after ${spec.timeoutMs ?? 0} ms`;
+      return failure(base, spec, message, attemptsLeft ? now + backoffDelay(spec.backoff, spec.attempt) : null, 'timeout');
+    }
+    // Shutdown or lost lease: the system interrupted the attempt, so it is not charged.
+    return { ...base, state: 'enqueued', attempt: Math.max(0, spec.attempt - 1), runAt: now, outcome: 'stopped', error: null, stopReason: result.reason };
+  }
+
+  const message = errorMessage(result.error);
+  if (result.error instanceof NonRetryableError) return failure(base, spec, message, null, null);
+  if (result.error instanceof RetryLaterError) {
+    let delay: number;
+    try {
+      delay = parseDuration(result.error.delay, 'RetryLaterError delay');
+    } catch {
+      delay = backoffDelay(spec.backoff, spec.attempt);
+    }
+    return failure(base, spec, message, attemptsLeft ? now + delay : null, null);
+  }
+  return failure(base, spec, message, attemptsLeft ? now + backoffDelay(spec.backoff, spec.attempt) : null, null);
+}
+
+function failure(
+  base: Pick<Settlement, 'id' | 'leaseToken' | 'runId' | 'now'>,
+  spec: WorkSpec,
+  message: string,
+  retryAt: number | null,
+  stopReason: StopReason | null,
+): Settlement {
+  if (retryAt === null) {
+    return { ...base, state: 'failed', attempt: spec.attempt, lastError: message, outcome: 'failed', error: message, stopReason };
+  }
+  return { ...base, state: 'enqueued', attempt: spec.attempt, runAt: retryAt, lastError: message, outcome: 'retrying', error: message, stopReason };
+}
+
+/** A one-line message for anything a handler might throw, Error or not. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : error.name;
+  if (typeof error === 'string') return error;
+  try {
+    return `Non-Error thrown: ${JSON.stringify(error) ?? String(error)}`;
+  } catch {
+    return `Non-Error thrown: ${String(error)}`;
+  }
+}

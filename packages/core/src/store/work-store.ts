@@ -1,0 +1,184 @@
+/**
+ * The WorkStore seam: persistence only. Each method is one atomic step of the work lifecycle, and
+ * every transition is a compare-and-set on state and fencing token, so two workers (or a worker and
+ * a reconcile) can never both win. Stores never read a clock (callers pass `now`) and never decide
+ * policy (core computes the next state; the store only persists it).
+ */
+import type { RunOutcome, RunQuery, RunRecord, StopReason, WorkQuery, WorkSpec, WorkState } from '../model/work.js';
+
+/** What a store can do beyond the contract. Flags, not extra methods. */
+export interface StoreCapabilities {
+  /** Several processes may share the store (SQLite file, PostgreSQL). */
+  multiProcess: boolean;
+  /** The store can tell a worker when another process enqueued work (LISTEN/NOTIFY). */
+  notifications: boolean;
+}
+
+/** Options for {@link WorkStore.claim}. */
+export interface ClaimOptions {
+  now: number;
+  /** The claiming worker; becomes `leaseOwner` and the journal's `workerId`. */
+  workerId: string;
+  /** Lease length; `leaseExpiresAt = now + leaseMs`. */
+  leaseMs: number;
+  /** Claim at most this many items. */
+  limit: number;
+  /** Only claim work for these task names (the ones this worker can run). */
+  taskNames: readonly string[];
+}
+
+/** An item a worker now owns, with the journal row opened for this attempt. */
+export interface ClaimedWork {
+  /** The row after the claim: `running`, `attempt` + 1, `leaseToken` + 1, lease set. */
+  spec: WorkSpec;
+  /** The journal row opened for this attempt (`endedAt` and `outcome` null). */
+  run: RunRecord;
+}
+
+/** Options for {@link WorkStore.heartbeat}. */
+export interface HeartbeatOptions {
+  id: string;
+  leaseToken: number;
+  now: number;
+  leaseMs: number;
+}
+
+/**
+ * The result of one attempt, as core resolved it, for {@link WorkStore.settle}.
+ * Applied only if the item is still `running` with `leaseToken`; otherwise nothing changes.
+ */
+export interface Settlement {
+  id: string;
+  /** The fencing token the claim returned. */
+  leaseToken: number;
+  /** The journal row opened by the claim. */
+  runId: number;
+  now: number;
+  /** The item's next state. */
+  state: Extract<WorkState, 'succeeded' | 'failed' | 'enqueued' | 'cancelled'>;
+  /** The attempt count to store (the claim's, or one less when the stop is not charged). */
+  attempt: number;
+  /** Next start time when `state` is `enqueued`. */
+  runAt?: number;
+  /** Output JSON when `state` is `succeeded`. */
+  outputJson?: string | null;
+  /** The error to keep on the item (null clears it, undefined keeps the current one). */
+  lastError?: string | null;
+  /** How to close the journal row. */
+  outcome: RunOutcome;
+  error: string | null;
+  stopReason: StopReason | null;
+}
+
+/** Options for {@link WorkStore.cancel}. Exactly one selector is used: ids, tags, or all. */
+export interface CancelOptions {
+  ids?: readonly string[];
+  tags?: readonly string[];
+  all?: boolean;
+  now: number;
+}
+
+/** Options for {@link WorkStore.prune}. */
+export interface PruneOptions {
+  /** Delete finished work (and its journal) that finished before this time. */
+  finishedBefore: number;
+  /** Delete journal rows of any work that ended before this time. Default: same as `finishedBefore`. */
+  runsEndedBefore?: number;
+}
+
+/** Options for {@link WorkStore.nextWakeAt}. */
+export interface NextWakeOptions {
+  taskNames: readonly string[];
+  /** Leases held by this worker are renewed by heartbeat, so they are not a reason to wake. */
+  excludeOwner?: string;
+}
+
+/** One row of {@link WorkStore.counts}. */
+export interface CountRow {
+  taskName: string;
+  state: WorkState;
+  count: number;
+  /** For `enqueued` rows: how many of them are due at `now`. Otherwise 0. */
+  due: number;
+}
+
+/**
+ * Persistence for work items and their run journal.
+ *
+ * Every method is atomic. Every write that changes a `running` item checks its `leaseToken`
+ * (fencing), so a worker that lost its lease cannot overwrite the result of the next owner.
+ */
+export interface WorkStore {
+  readonly capabilities: StoreCapabilities;
+
+  /** Inserts new items (state `enqueued` or `blocked`, attempt 0, token 0), all or none. */
+  enqueue(specs: readonly WorkSpec[]): Promise<void>;
+
+  /**
+   * Atomically takes up to `limit` items that are `enqueued`, due (`runAt <= now`) and for one of
+   * `taskNames`, ordered by priority (high first), then `runAt`, then insertion order. Each becomes
+   * `running` with `attempt + 1`, `leaseToken + 1`, the lease, and a new open journal row.
+   */
+  claim(options: ClaimOptions): Promise<ClaimedWork[]>;
+
+  /** Extends the lease if the item is still `running` under `leaseToken`. False when the lease is lost. */
+  heartbeat(options: HeartbeatOptions): Promise<boolean>;
+
+  /** Stores reported progress if the item is still `running` under `leaseToken`. */
+  setProgress(id: string, leaseToken: number, progressJson: string, now: number): Promise<boolean>;
+
+  /**
+   * Applies an attempt's result and closes its journal row, if the item is still `running` under
+   * `leaseToken`. Returns false (and changes nothing) when the token is stale.
+   * Clears the lease; sets `finishedAt` for finished states.
+   */
+  settle(settlement: Settlement): Promise<boolean>;
+
+  /**
+   * Cancels matching items that are `enqueued`, `blocked` or `running`: state `cancelled`,
+   * lease cleared and token incremented (so a running owner's settle is refused), any open journal
+   * row closed with outcome `cancelled`, stop reason `cancelled`. Returns the ids cancelled.
+   */
+  cancel(options: CancelOptions): Promise<string[]>;
+
+  /**
+   * Returns every `running` item whose lease expired (`leaseExpiresAt <= now`) to `enqueued`
+   * without charging the attempt (`attempt - 1`), clears the lease, increments the token, and
+   * closes its open journal row as `stopped` / `lease-lost`. Returns the ids returned to the queue.
+   */
+  reconcile(now: number): Promise<string[]>;
+
+  /**
+   * Puts a `failed` or `cancelled` item back to `enqueued`, due at `now`, with `attempt` 0 and
+   * `finishedAt` cleared. Returns false if the item is missing or in another state.
+   */
+  retry(id: string, now: number): Promise<boolean>;
+
+  /** One item, or undefined. */
+  get(id: string): Promise<WorkSpec | undefined>;
+
+  /** Items matching the query, newest first (by `createdAt`, then insertion order). */
+  query(query: WorkQuery): Promise<WorkSpec[]>;
+
+  /** Journal rows matching the query, newest first (by `startedAt`, then row id). */
+  runs(query: RunQuery): Promise<RunRecord[]>;
+
+  /** The most recent journal row of each given item. */
+  lastRuns(workIds: readonly string[]): Promise<Map<string, RunRecord>>;
+
+  /** Counts by task name and state (only non-zero rows), with how many enqueued items are due. */
+  counts(now: number): Promise<CountRow[]>;
+
+  /**
+   * When a worker running `taskNames` next has something to do: the earliest `runAt` of their
+   * `enqueued` items, or the earliest lease expiry of a `running` item not held by `excludeOwner`.
+   * Null when nothing is pending. Must be an index lookup, never a scan.
+   */
+  nextWakeAt(options: NextWakeOptions): Promise<number | null>;
+
+  /** Deletes old finished work and journal rows; returns how many of each. */
+  prune(options: PruneOptions): Promise<{ work: number; runs: number }>;
+
+  /** Releases the store's resources. Further calls throw StoreClosedError. */
+  close(): Promise<void>;
+}
