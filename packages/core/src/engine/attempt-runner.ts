@@ -71,7 +71,7 @@ export class AttemptRunner {
 
   private async run(): Promise<void> {
     const { spec, run } = this.claim;
-    const { clock, events, store, leaseMs } = this.deps;
+    const { clock, events, store } = this.deps;
     const startedAt = clock.now();
     const deadline = spec.timeoutMs === null ? null : startedAt + spec.timeoutMs;
     if (spec.timeoutMs !== null) this.timers.push(clock.setTimeout(() => this.stop('timeout'), spec.timeoutMs));

@@ -42,9 +42,10 @@ const FINISHED: ReadonlySet<WorkState> = new Set<WorkState>(FINISHED_STATES);
  * @example
  * const store = new MemoryStore();
  * await store.enqueue([spec]);
- * const claimed = await store.claim({ now: 0, workerId: 'w1', leaseMs: 30_000, limit: 8, taskNames: ['email'] });
- * await store.settle({ id: spec.id, leaseToken: claimed[0].spec.leaseToken, runId: claimed[0].run.id, now: 10,
- *   state: 'succeeded', attempt: 1, outputJson: '{}', outcome: 'succeeded', error: null, stopReason: null });
+ * for (const { spec: item, run } of await store.claim({ now: 0, workerId: 'w1', leaseMs: 30_000, limit: 8, taskNames: ['email'] })) {
+ *   await store.settle({ id: item.id, leaseToken: item.leaseToken, runId: run.id, now: 10, state: 'succeeded',
+ *     attempt: item.attempt, outputJson: '{}', outcome: 'succeeded', error: null, stopReason: null });
+ * }
  */
 export class MemoryStore implements WorkStore {
   readonly capabilities: StoreCapabilities = Object.freeze({ multiProcess: false, notifications: false });
@@ -343,7 +344,7 @@ export class MemoryStore implements WorkStore {
   }
 
   async close(): Promise<void> {
-    this.#assertOpen();
+    if (this.#closed) return;
     this.#closed = true;
     this.#items.clear();
     this.#runs.clear();

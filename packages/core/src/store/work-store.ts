@@ -70,7 +70,7 @@ export interface Settlement {
   stopReason: StopReason | null;
 }
 
-/** Options for {@link WorkStore.cancel}. Exactly one selector is used: ids, tags, or all. */
+/** Options for {@link WorkStore.cancel}. Selectors are unioned; an empty list matches nothing. */
 export interface CancelOptions {
   ids?: readonly string[];
   tags?: readonly string[];
@@ -172,13 +172,14 @@ export interface WorkStore {
   /**
    * When a worker running `taskNames` next has something to do: the earliest `runAt` of their
    * `enqueued` items, or the earliest lease expiry of a `running` item not held by `excludeOwner`.
-   * Null when nothing is pending. Must be an index lookup, never a scan.
+   * Null when nothing is pending. On disk this must be an index lookup, never a scan: it runs
+   * after every pass.
    */
   nextWakeAt(options: NextWakeOptions): Promise<number | null>;
 
   /** Deletes old finished work and journal rows; returns how many of each. */
   prune(options: PruneOptions): Promise<{ work: number; runs: number }>;
 
-  /** Releases the store's resources. Further calls throw StoreClosedError. */
+  /** Releases the store's resources. Idempotent; any other call after it throws StoreClosedError. */
   close(): Promise<void>;
 }
