@@ -108,7 +108,7 @@ describe('bad input gets a typed error and stores nothing', () => {
 
   it('a batch with one bad item stores none of it', async () => {
     driver = await createTestDriver({ tasks: { t: () => 'ok' } });
-    await expect(driver.engine.enqueueMany('t', [{ input: 1 }, { input: () => 2 }])).rejects.toThrow(InvalidInputError);
+    await expect(driver.engine.enqueueMany('t', [{ input: 1 }, { input: (() => 2) as never }])).rejects.toThrow(InvalidInputError);
     expect(await driver.engine.query({})).toEqual([]);
   });
 
@@ -179,7 +179,7 @@ describe('misbehaving handlers', () => {
     ['an object', { code: 7 }, 'Non-Error thrown: {"code":7}'],
     ['null', null, 'Non-Error thrown: null'],
   ])('a handler that throws %s fails with a readable error', async (_label, thrown, message) => {
-    driver = await createTestDriver({ tasks: { t: () => Promise.reject(thrown as Error) } });
+    driver = await createTestDriver({ tasks: { t: () => Promise.reject(thrown as unknown as Error) } });
     const { id } = await driver.enqueue('t', { maxAttempts: 1 });
     expect(await driver.info(id)).toMatchObject({ state: 'failed', lastError: message });
   });
@@ -228,5 +228,17 @@ describe('status', () => {
     expect(s.counts).toMatchObject({ succeeded: 1, enqueued: 1, running: 0 });
     expect(s.tasks).toEqual([{ taskName: 't', registered: true, counts: { succeeded: 1, enqueued: 1 }, due: 0 }]);
     expect(s.nextWakeAt?.getTime()).toBe(driver.now() + 600_000);
+  });
+});
+
+describe('ids', () => {
+  it('are UUIDv7s that sort by creation time', async () => {
+    const { createUuidV7 } = await import('./work-engine.js');
+    const a = createUuidV7(1_000);
+    const b = createUuidV7(2_000);
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a < b).toBe(true);
+    expect(a.slice(0, 13)).toBe('00000000-03e8');
+    expect(new Set(Array.from({ length: 1000 }, () => createUuidV7(5))).size).toBe(1000);
   });
 });

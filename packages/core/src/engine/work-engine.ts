@@ -35,7 +35,7 @@ export interface WorkEngineOptions {
   shutdownGrace?: Duration;
   /** Largest accepted input, output or progress, in bytes of JSON. Default 1 MiB. */
   maxInputBytes?: number;
-  /** Makes work ids. Default: `crypto.randomUUID()` where available. */
+  /** Makes work ids. Default: time-ordered UUIDv7s from the engine's clock. */
   createId?: () => string;
 }
 
@@ -103,7 +103,7 @@ export class WorkEngine {
   constructor(options: WorkEngineOptions) {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
-    this.workerId = options.workerId ?? `worker-${randomId().slice(0, 8)}`;
+    this.workerId = options.workerId ?? `worker-${createUuidV7(0).slice(24)}`;
     this.concurrency = options.concurrency ?? 4;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
       throw new InvalidOptionError(`The concurrency ${String(options.concurrency)} is invalid; use a whole number of at least 1.`);
@@ -112,7 +112,7 @@ export class WorkEngine {
     if (this.leaseMs < 3) throw new InvalidOptionError(`The leaseTime ${this.leaseMs} ms is too short; use at least a second.`);
     this.graceMs = parseDuration(options.shutdownGrace ?? '10s', 'shutdownGrace');
     this.maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
-    this.createId = options.createId ?? randomId;
+    this.createId = options.createId ?? (() => createUuidV7(this.clock.now()));
     for (const [name, entry] of Object.entries(options.tasks ?? {})) this.register(name, entry);
   }
 
@@ -480,10 +480,22 @@ export function toWorkInfo(spec: WorkSpec, lastRun: RunRecord | null): WorkInfo 
   };
 }
 
-function randomId(): string {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  if (c?.randomUUID) return c.randomUUID();
-  // Fallback for runtimes without WebCrypto: 122 random bits in UUID v4 layout.
-  const hex = (n: number): string => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join('');
-  return `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[Math.floor(Math.random() * 4)]}${hex(3)}-${hex(12)}`;
+/**
+ * A UUIDv7: 48 bits of milliseconds then random bits, so ids sort by creation time and a store's
+ * id index grows at its end instead of dirtying a random page per insert.
+ */
+export function createUuidV7(nowMs: number): string {
+  const bytes = new Uint8Array(16);
+  const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
+  if (c?.getRandomValues) c.getRandomValues(bytes);
+  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+  let ms = Math.max(0, Math.floor(nowMs));
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -1,0 +1,84 @@
+/**
+ * `offstage status`: counts by state, a per-task table with due counts, and when work is next
+ * due. The CLI registers no handlers, so it cannot know which tasks some worker runs; it flags
+ * tasks with due work and nothing running, which is what unregistered work looks like. Read-only.
+ */
+import type { Command } from 'commander';
+import { WORK_STATES, type StateCounts, type WorkState } from '@offstage/core';
+import { printJson, printLines, withCommonOptions, withEngine, type CliIo, type CommonOptions } from '../cli-io.js';
+import { formatRelativeTime } from '../format/relative-time.js';
+import { formatTable } from '../format/table.js';
+
+/**
+ * What `status --json` prints.
+ *
+ * @example
+ * const report = JSON.parse(stdout) as StatusReport
+ */
+export interface StatusReport {
+  /** The database file. */
+  db: string;
+  /** Work items by state. */
+  counts: StateCounts;
+  /** Per task: items by state, and how many enqueued items are due now. */
+  tasks: Array<{ taskName: string; counts: Partial<StateCounts>; due: number; dueButNotRunning: boolean }>;
+  /** When work is next due (or a lease next expires); null when nothing is pending. */
+  nextWakeAt: Date | null;
+}
+
+/**
+ * Registers `offstage status` on the program.
+ *
+ * @example
+ * statusCommand(program, io)
+ * // $ offstage status --db ./offstage.db
+ */
+export function statusCommand(program: Command, io: CliIo): Command {
+  return withCommonOptions(program.command('status').description('counts by state and task, and when work is next due'))
+    .action(async (options: CommonOptions) => {
+      const status = await withEngine(io, options, (engine) => engine.status());
+      const report: StatusReport = {
+        db: options.db,
+        counts: status.counts,
+        tasks: status.tasks.map((t) => ({
+          taskName: t.taskName,
+          counts: t.counts,
+          due: t.due,
+          dueButNotRunning: t.due > 0 && (t.counts.running ?? 0) === 0,
+        })),
+        nextWakeAt: status.nextWakeAt,
+      };
+      if (options.json) printJson(io, report);
+      else printLines(io, formatStatus(report));
+    });
+}
+
+function formatStatus(report: StatusReport): string {
+  const now = Date.now();
+  const total = WORK_STATES.reduce((n, s) => n + report.counts[s], 0);
+  if (total === 0) return `No work in ${report.db}.`;
+  const lines = [WORK_STATES.filter((s) => report.counts[s] > 0 || s === 'enqueued' || s === 'running').map((s) => `${s} ${report.counts[s]}`).join('   '), ''];
+  const shown: WorkState[] = ['enqueued', 'running', 'succeeded', 'failed', 'cancelled', 'blocked'];
+  lines.push(
+    formatTable(report.tasks, [
+      { header: 'TASK', value: (t) => t.taskName },
+      ...shown
+        .filter((s) => s !== 'blocked' || report.counts.blocked > 0)
+        .map((s) => ({ header: s.toUpperCase(), value: (t: StatusReport['tasks'][number]) => t.counts[s] ?? 0, align: 'right' as const })),
+      { header: 'DUE', value: (t) => t.due, align: 'right' },
+      { header: 'NOTE', value: (t) => (t.dueButNotRunning ? 'due, none running' : '') },
+    ]),
+    '',
+  );
+  const next = report.nextWakeAt;
+  lines.push(`next due: ${next === null ? 'nothing pending' : next.getTime() <= now ? 'now' : `${formatRelativeTime(next, now)} (${next.toISOString()})`}`);
+  const stalled = report.tasks.filter((t) => t.dueButNotRunning);
+  if (stalled.length > 0) {
+    const due = stalled.reduce((n, t) => n + t.due, 0);
+    lines.push(
+      `${due} item${due === 1 ? ' is' : 's are'} due with none running (${stalled.map((t) => t.taskName).join(', ')}); ` +
+        'is a worker running with these tasks registered? (offstage worker <module>)',
+    );
+  }
+  return lines.join('\n');
+}

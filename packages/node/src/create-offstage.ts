@@ -1,0 +1,100 @@
+/**
+ * The Node preset: a WorkEngine over the SQLite store, with a file watcher so work enqueued by
+ * another process (the CLI, a web server) wakes this worker at once. It only wires defaults; it
+ * must never add behaviour the engine or the store should own.
+ */
+import { hostname } from 'node:os';
+import { WorkEngine, type Duration, type WorkEngineOptions, type WorkStore } from '@offstage/core';
+import { openSqliteStore } from '@offstage/sqlite/better-sqlite3';
+import { FileWatchScheduler } from './schedulers/file-watch-scheduler.js';
+
+/**
+ * The default database path, relative to the working directory.
+ *
+ * @example
+ * createOffstage({ db: DEFAULT_DB_PATH })
+ */
+export const DEFAULT_DB_PATH = './offstage.db';
+
+/**
+ * Options for {@link createOffstage}: the engine's options, with the store chosen for you.
+ *
+ * @example
+ * const options: OffstageOptions = { db: './work.db', synchronous: 'FULL', concurrency: 8, leaseTime: '1m' }
+ */
+export interface OffstageOptions extends Omit<WorkEngineOptions, 'store'> {
+  /** SQLite database file. Default `'./offstage.db'`; `':memory:'` keeps everything in memory. */
+  db?: string;
+  /** SQLite durability: `'FULL'` survives power loss, `'NORMAL'` (the store's default) survives process crashes. */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** Use this store instead of opening `db` (no file watching then). */
+  store?: WorkStore;
+  /** Watch the database file for writes by other processes. Default true for a file database. */
+  watch?: boolean;
+}
+
+/**
+ * Creates an engine over a SQLite database file, ready to register tasks, enqueue and start.
+ * The default worker id is `hostname:pid`, so the journal says which process ran each attempt.
+ *
+ * @example
+ * import { createOffstage } from 'offstage'
+ * const offstage = createOffstage({ db: './work.db', tasks: { email: async ({ input }) => send(input) } })
+ * await offstage.enqueue('email', { input: { to: 'a@example.com' }, delay: '5m' })
+ * await offstage.start()
+ * process.on('SIGTERM', () => void offstage.close())
+ */
+export function createOffstage(options: OffstageOptions = {}): WorkEngine {
+  const { db = DEFAULT_DB_PATH, synchronous, store: givenStore, watch = true, ...engineOptions } = options;
+  const store = givenStore ?? openSqliteStore(db, synchronous ? { synchronous } : {});
+  const watchPath = !givenStore && watch && !isMemoryPath(db) ? db : null;
+  try {
+    return new WatchedEngine({ workerId: `${hostname()}:${process.pid}`, ...engineOptions, store }, watchPath);
+  } catch (error) {
+    // Bad engine options: do not leak the database handle we just opened.
+    if (!givenStore) void store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function isMemoryPath(path: string): boolean {
+  return path === ':memory:' || path === '' || path.startsWith('file::memory:');
+}
+
+/** A WorkEngine whose file watch lives exactly as long as its worker loop. */
+class WatchedEngine extends WorkEngine {
+  private readonly scheduler: FileWatchScheduler | null;
+
+  constructor(options: WorkEngineOptions, watchPath: string | null) {
+    super(options);
+    this.scheduler =
+      watchPath === null
+        ? null
+        : new FileWatchScheduler({
+            path: watchPath,
+            onChange: () => this.wake(),
+            onError: (error) => this.reportWatchError(error),
+          });
+  }
+
+  override async start(): Promise<void> {
+    // Watch before the first pass, so a write that lands during it still wakes us afterwards.
+    this.scheduler?.start();
+    try {
+      await super.start();
+    } catch (error) {
+      this.scheduler?.stop();
+      throw error;
+    }
+  }
+
+  override async stop(options: { grace?: Duration } = {}): Promise<void> {
+    this.scheduler?.stop();
+    await super.stop(options);
+  }
+
+  private reportWatchError(error: unknown): void {
+    // Without the watch, other processes' work still runs, just at the next timer; say so once.
+    process.emitWarning(`offstage: stopped watching the database for other processes' writes: ${(error as Error)?.message ?? String(error)}`);
+  }
+}

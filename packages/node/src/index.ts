@@ -1,0 +1,10 @@
+/**
+ * offstage for Node.js: the engine and everything in @offstage/core, plus the Node preset
+ * (`createOffstage`, on SQLite), the file-watch scheduler and the tasks-module loader, so one
+ * install is enough. It must never start anything on import.
+ */
+export * from '@offstage/core';
+export * from './create-offstage.js';
+export * from './schedulers/file-watch-scheduler.js';
+export * from './load-tasks-module.js';
+export { runCli } from './run-cli.js';

@@ -1,0 +1,11 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  // cli.ts keeps its `#!/usr/bin/env node` line; tsup also marks the output executable.
+  entry: ['src/index.ts', 'src/cli.ts'],
+  format: ['esm'],
+  dts: { entry: 'src/index.ts' },
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+});

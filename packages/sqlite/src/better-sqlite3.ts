@@ -1,0 +1,104 @@
+/**
+ * `@offstage/sqlite/better-sqlite3`: the Node entry that loads better-sqlite3 itself and opens a
+ * SqliteStore on a file in one call, turning every way opening can fail into StoreOpenError or
+ * StoreCorruptError with one sentence naming the path. It must never create, truncate or rewrite a
+ * file it cannot prove is an (empty or) offstage database.
+ */
+import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { StoreOpenError } from '@offstage/core';
+import { BetterSqlite3Driver, type BetterSqlite3Database } from './drivers/better-sqlite3-driver.js';
+import { SqliteStore } from './sqlite-store.js';
+import { describeDatabase, sqliteCode, toStoreError } from './to-store-error.js';
+
+/** Options for {@link openSqliteStore}. */
+export interface OpenSqliteStoreOptions {
+  /** `NORMAL` (default) or `FULL` (fsync on every commit: survives power loss, slower). */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** How long a write waits for another process's write lock. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/** The better-sqlite3 constructor, as this entry calls it. */
+type BetterSqlite3Constructor = new (filename: string) => BetterSqlite3Database;
+
+/**
+ * Opens (creating it if missing) the SQLite work store at `path`; `':memory:'` gives a private
+ * in-memory store. Throws StoreOpenError when the file cannot be opened or written (missing
+ * directory, a directory, read-only, newer schema) and StoreCorruptError when it is not an offstage
+ * database; the file is never changed in either case.
+ *
+ * @example
+ * import { openSqliteStore } from '@offstage/sqlite/better-sqlite3';
+ * const store = openSqliteStore('./offstage.db', { synchronous: 'FULL' });
+ */
+export function openSqliteStore(path: string, options: OpenSqliteStoreOptions = {}): SqliteStore {
+  const Database = loadBetterSqlite3();
+  let db: BetterSqlite3Database;
+  try {
+    // Settings (busy timeout included) are validated and applied by SqliteStore, as pragmas.
+    db = new Database(path);
+  } catch (error) {
+    throw explainOpenFailure(error, path);
+  }
+  try {
+    return new SqliteStore(new BetterSqlite3Driver(db), { ...options, path });
+  } catch (error) {
+    db.close();
+    throw error instanceof StoreOpenError ? refine(error, path) : error;
+  }
+}
+
+function loadBetterSqlite3(): BetterSqlite3Constructor {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as BetterSqlite3Constructor;
+  } catch (error) {
+    throw new StoreOpenError(
+      'The SQLite work store needs the better-sqlite3 package, which could not be loaded; install it with `npm install better-sqlite3` (and rebuild it if Node.js was upgraded).',
+      { cause: error },
+    );
+  }
+}
+
+/** The typed error for a failure of `new Database(path)`, naming what is wrong with the path. */
+function explainOpenFailure(error: unknown, path: string): unknown {
+  return refine(sqliteCode(error) === undefined ? undefined : toStoreError(error, path), path, error);
+}
+
+/**
+ * Replaces a generic "could not be opened" with the reason the file system gives, when there is one:
+ * a missing directory, a parent that is a file, or a path that is a directory.
+ */
+function refine(typed: unknown, path: string, cause: unknown = typed): unknown {
+  const what = describeDatabase(path);
+  if (path !== ':memory:' && path !== '') {
+    const full = resolve(path);
+    const dir = dirname(full);
+    const dirKind = kindOf(dir);
+    if (dirKind === 'missing') {
+      return new StoreOpenError(`${what} could not be opened because its directory "${dir}" does not exist; create the directory first or choose another path.`, { cause });
+    }
+    if (dirKind !== 'directory') {
+      return new StoreOpenError(`${what} could not be opened because "${dir}" is not a directory; choose a path inside a directory.`, { cause });
+    }
+    if (kindOf(full) === 'directory') {
+      return new StoreOpenError(`${what} is a directory, not a file; pass a file path such as "${resolve(full, 'offstage.db')}".`, { cause });
+    }
+  }
+  if (typed instanceof Error) return typed;
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new StoreOpenError(`${what} could not be opened (${detail}); check the path and this process's permissions.`, { cause });
+}
+
+function kindOf(path: string): 'missing' | 'directory' | 'other' | 'file' {
+  try {
+    const stat = statSync(path);
+    if (stat.isDirectory()) return 'directory';
+    return stat.isFile() ? 'file' : 'other';
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // ENOTDIR: some ancestor is a file, so as far as opening goes the directory is not there.
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'other';
+  }
+}

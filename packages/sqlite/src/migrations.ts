@@ -1,0 +1,134 @@
+/**
+ * The SQLite schema, as numbered migrations compiled into this module (nothing reads a file at
+ * runtime, so it works on mobile too). Migrations are append-only once released: never edit or
+ * reorder one, add the next. `pragma user_version` records how many have been applied.
+ * `schema.sql` in this package is the dump of the result; a test keeps the two in step.
+ */
+
+/** One schema step: its number (the `user_version` after it runs), a name, and its SQL. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Marks a database as offstage's (`pragma application_id`, the ASCII bytes "ofst"), so the store
+ * refuses to add its tables to another application's SQLite file.
+ */
+export const OFFSTAGE_APPLICATION_ID = 0x6f667374;
+
+/**
+ * The priority ranks the claim index is built for (PRIORITY_RANK's values, highest first). The
+ * claim and wake-up queries use one equality seek per rank; `work_claim_other_idx` holds any other
+ * value, and the predicate text below must stay identical to that index's `where` clause or SQLite
+ * will not use it.
+ */
+export const INDEXED_PRIORITY_RANKS: readonly number[] = [30, 20, 10, 0];
+
+/** The `where` term of `work_claim_other_idx`, repeated verbatim by the queries that use it. */
+export const OTHER_PRIORITY_PREDICATE = 'priority not in (0, 10, 20, 30)';
+
+/**
+ * Every migration, in order. Append only.
+ *
+ * @example
+ * MIGRATIONS.at(-1)?.version // the schema version this code writes
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'work, tags and run journal',
+    sql: `
+-- Work items: one row per WorkSpec. seq is the insertion order (the claim and query tie-break).
+create table work (
+  seq integer primary key,
+  id text not null unique,
+  task_name text not null,
+  state text not null,
+  input_json text not null,
+  output_json text,
+  progress_json text,
+  tags_json text not null default '[]',
+  priority integer not null,
+  run_at integer not null,
+  attempt integer not null,
+  max_attempts integer not null,
+  backoff_policy text not null,
+  backoff_initial_ms integer not null,
+  backoff_max_ms integer not null,
+  timeout_ms integer,
+  last_error text,
+  created_at integer not null,
+  updated_at integer not null,
+  finished_at integer,
+  lease_owner text,
+  lease_expires_at integer,
+  lease_token integer not null default 0
+);
+
+-- Claims and wake-ups: one bounded range per (task name, priority rank): run_at <= now, in
+-- (run_at, seq) order, so neither a million future items nor a million due ones make a claim scan.
+create index work_claim_idx on work (task_name, priority, run_at) where state = 'enqueued';
+
+-- The same for priorities outside the four ranks (empty unless a caller stores its own numbers);
+-- priority desc so the claim's merge reads it in claim order without a sort.
+create index work_claim_other_idx on work (task_name, priority desc, run_at)
+  where state = 'enqueued' and priority not in (0, 10, 20, 30);
+
+-- Lease expiry of running items (reconcile, next wake-up); as small as the number running.
+-- Covers lease_owner and task_name so the wake-up query, which skips its own worker's leases,
+-- walks index entries only, never table rows.
+create index work_lease_idx on work (lease_expires_at, lease_owner, task_name) where state = 'running';
+
+-- Newest-first listing; created_at never changes, so this index costs one insert per item.
+create index work_created_idx on work (created_at);
+
+-- Pruning finished work by age.
+create index work_finished_idx on work (finished_at) where finished_at is not null;
+
+-- Tags, one row per (item, tag), for querying and cancelling by tag.
+create table work_tags (
+  work_seq integer not null references work (seq) on delete cascade,
+  tag text not null,
+  primary key (work_seq, tag)
+) without rowid;
+
+create index work_tags_tag_idx on work_tags (tag);
+
+-- The run journal: one row per attempt, opened by a claim and closed by settle, cancel or reconcile.
+-- Rows point at their item by seq (an integer that grows with insertion), not by id: ids are
+-- usually random UUIDs, and an index on them would dirty a random page for every journal row.
+create table runs (
+  id integer primary key,
+  work_seq integer not null references work (seq) on delete cascade,
+  work_id text not null,
+  task_name text not null,
+  attempt integer not null,
+  worker_id text not null,
+  started_at integer not null,
+  ended_at integer,
+  outcome text,
+  error text,
+  stop_reason text
+);
+
+-- An item's attempts in order (history, last run, cascades).
+create index runs_work_idx on runs (work_seq, id);
+
+-- Newest-first journal listing and pruning by age (ended_at >= started_at, so old rows are a prefix).
+create index runs_started_idx on runs (started_at);
+
+-- Marks the file as offstage's (the ASCII bytes "ofst"; see OFFSTAGE_APPLICATION_ID).
+pragma application_id = 1868985204;
+`,
+  },
+];
+
+/**
+ * The schema version this code writes: the last migration's number.
+ *
+ * @example
+ * if (userVersion > SCHEMA_VERSION) throw new Error('written by a newer offstage')
+ */
+export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
