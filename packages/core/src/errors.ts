@@ -12,6 +12,8 @@ export type OffstageErrorCode =
   | 'UNKNOWN_TASK'
   | 'WORK_NOT_FOUND'
   | 'INVALID_STATE'
+  | 'INVALID_SCHEDULE'
+  | 'INVALID_CHAIN'
   | 'STORE_OPEN_FAILED'
   | 'STORE_CORRUPT'
   | 'STORE_CLOSED'
@@ -79,6 +81,20 @@ export class WorkNotFoundError extends OffstageError {
 export class InvalidStateError extends OffstageError {
   constructor(message: string) {
     super('INVALID_STATE', message);
+  }
+}
+
+/** A periodic schedule is invalid: a cron expression that does not parse, an unknown time zone, an interval of zero, a flex wider than the interval. */
+export class InvalidScheduleError extends OffstageError {
+  constructor(message: string) {
+    super('INVALID_SCHEDULE', message);
+  }
+}
+
+/** A chain is invalid: a cycle, or a prerequisite that is unknown, cancelled, failed or periodic. */
+export class InvalidChainError extends OffstageError {
+  constructor(message: string) {
+    super('INVALID_CHAIN', message);
   }
 }
 

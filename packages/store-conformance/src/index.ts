@@ -5,6 +5,7 @@
  */
 import { describe } from 'vitest';
 import { cancelCases } from './cases/cancel-cases.js';
+import { chainCases } from './cases/chain-cases.js';
 import { claimCases } from './cases/claim-cases.js';
 import { closeCases } from './cases/close-cases.js';
 import { countsCases } from './cases/counts-cases.js';
@@ -17,21 +18,28 @@ import { reconcileCases } from './cases/reconcile-cases.js';
 import { retryCases } from './cases/retry-cases.js';
 import { runsCases } from './cases/runs-cases.js';
 import { settleCases } from './cases/settle-cases.js';
+import { taskLimitCases } from './cases/task-limit-cases.js';
+import { uniqueCases } from './cases/unique-cases.js';
+import { updateCases } from './cases/update-cases.js';
 import { describeEngineConformance } from './engine/engine-cases.js';
 import { createStoreHarness, type ConformanceTarget, type StoreHarness } from './store-harness.js';
 
 export { describeEngineConformance };
 export { makeSpec, type SpecOverrides } from './make-spec.js';
-export { settlementFor, type ConformanceTarget, type StoreHarness } from './store-harness.js';
+export { settlementFor, type ConformanceTarget, type FinishedState, type StoreHarness } from './store-harness.js';
 
 const SECTIONS: ReadonlyArray<readonly [string, (h: StoreHarness) => void]> = [
   ['enqueue and get', enqueueCases],
   ['claim', claimCases],
+  ['claim: task limits and expedited work', taskLimitCases],
   ['heartbeat and setProgress', heartbeatCases],
   ['settle', settleCases],
   ['reconcile and lost leases', reconcileCases],
   ['cancel', cancelCases],
   ['retry', retryCases],
+  ['update', updateCases],
+  ['chains', chainCases],
+  ['unique work', uniqueCases],
   ['query', queryCases],
   ['runs and lastRuns', runsCases],
   ['counts', countsCases],

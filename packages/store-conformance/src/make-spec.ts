@@ -10,15 +10,19 @@ export type SpecOverrides = Partial<WorkSpec> & { id: string };
 
 /**
  * Builds a freshly enqueued WorkSpec: task `noop`, priority normal (10), due at 0, no attempts,
- * WorkManager's default backoff, no timeout, no tags, token 0, created at 0.
+ * WorkManager's default backoff, no timeout, no tags, token 0, created at 0; one-time (no
+ * schedule), not unique, no prerequisites, overwrite merger. Like core's planner, an item given
+ * prerequisites starts `blocked` unless the overrides name a state.
  *
  * @example
  * await store.enqueue([makeSpec({ id: 'a', priority: 30, runAt: 1_000, tags: ['sync'] })]);
+ * await store.enqueue([makeSpec({ id: 'b', prerequisites: ['a'] })]); // stored blocked
  */
 export function makeSpec(overrides: SpecOverrides): WorkSpec {
+  const prerequisites = overrides.prerequisites ?? [];
   return {
     taskName: 'noop',
-    state: 'enqueued',
+    state: prerequisites.length > 0 ? 'blocked' : 'enqueued',
     inputJson: '{}',
     outputJson: null,
     progressJson: null,
@@ -29,6 +33,10 @@ export function makeSpec(overrides: SpecOverrides): WorkSpec {
     maxAttempts: 5,
     backoff: { policy: 'exponential', initialDelayMs: 30_000, maxDelayMs: 18_000_000 },
     timeoutMs: null,
+    uniqueName: null,
+    schedule: null,
+    prerequisites,
+    inputMerger: 'overwrite',
     lastError: null,
     createdAt: 0,
     updatedAt: 0,

@@ -15,6 +15,9 @@ export interface ConformanceTarget {
   open(): Promise<WorkStore>;
 }
 
+/** The states an attempt can finish in. */
+export type FinishedState = 'succeeded' | 'failed' | 'cancelled';
+
 /** Default worker ids and lease used by the cases. */
 export const WORKER_A = 'worker-a';
 export const WORKER_B = 'worker-b';
@@ -30,6 +33,12 @@ export interface StoreHarness {
   claim(options?: Partial<ClaimOptions>): Promise<ClaimedWork[]>;
   /** Claims with `claim`'s defaults and limit 1, and fails unless exactly item `id` was claimed. */
   claimOne(id: string, options?: Partial<ClaimOptions>): Promise<ClaimedWork>;
+  /**
+   * Runs item `id` to a finished state: claims exactly it at `now` (by its task name, so give items
+   * of one case distinct task names or priorities) and settles it to `state` at `now`; fails
+   * unless the settle applied. Default `succeeded`.
+   */
+  finish(id: string, now: number, state?: FinishedState): Promise<ClaimedWork>;
   /** Closes the store now; the fixture will not close it again. */
   close(): Promise<void>;
 }
@@ -74,6 +83,19 @@ export function createStoreHarness(target: ConformanceTarget): StoreHarness {
         throw new Error(`Expected to claim exactly "${id}", got [${claimed.map((c) => c.spec.id).join(', ')}].`);
       }
       return first;
+    },
+    async finish(id, now, state = 'succeeded') {
+      const spec = await harness.store.get(id);
+      if (!spec) throw new Error(`Cannot finish "${id}": no such item.`);
+      const claimed = await harness.claimOne(id, { now, taskNames: [spec.taskName] });
+      const settlement =
+        state === 'succeeded'
+          ? settlementFor(claimed, { now, outputJson: JSON.stringify({ from: id }) })
+          : state === 'failed'
+            ? settlementFor(claimed, { now, state, lastError: `${id} broke`, outcome: 'failed', error: `${id} broke` })
+            : settlementFor(claimed, { now, state, outcome: 'cancelled', stopReason: 'cancelled' });
+      if (!(await harness.store.settle(settlement))) throw new Error(`Settling "${id}" to ${state} was refused.`);
+      return claimed;
     },
     async close() {
       closed = true;

@@ -9,6 +9,8 @@ import type { StopReason } from '../model/work.js';
 import type { ClaimedWork, WorkStore } from '../store/work-store.js';
 import { decodeJson, encodeJson } from '../policy/encode-json.js';
 import { resolveOutcome, type AttemptResult } from '../policy/resolve-outcome.js';
+import type { EffectiveSpec } from '../policy/plan-work.js';
+import type { CronParser } from '../policy/schedule.js';
 import type { EventHub } from './events.js';
 import { AttemptStoppedError, type TaskDefinition } from './task.js';
 import { NonRetryableError } from '../errors.js';
@@ -23,6 +25,10 @@ export interface AttemptDeps {
   events: EventHub;
   leaseMs: number;
   maxOutputBytes: number;
+  /** Evaluates cron schedules for periodic work. */
+  cron?: CronParser;
+  /** The handler's input: the stored input, merged with prerequisites' outputs for chains. */
+  loadInput(spec: EffectiveSpec): Promise<unknown>;
 }
 
 const STOP_MESSAGES: Record<StopReason, string> = {
@@ -53,7 +59,7 @@ export class AttemptRunner {
   private progressTimer: TimerHandle | null = null;
 
   constructor(
-    private readonly claim: ClaimedWork,
+    private readonly claim: ClaimedWork & { spec: EffectiveSpec },
     private readonly task: TaskDefinition<never, unknown>,
     private readonly deps: AttemptDeps,
   ) {
@@ -73,8 +79,9 @@ export class AttemptRunner {
     const { spec, run } = this.claim;
     const { clock, events, store } = this.deps;
     const startedAt = clock.now();
-    const deadline = spec.timeoutMs === null ? null : startedAt + spec.timeoutMs;
-    if (spec.timeoutMs !== null) this.timers.push(clock.setTimeout(() => this.stop('timeout'), spec.timeoutMs));
+    // A timeout of 0 means none.
+    const deadline = spec.timeoutMs > 0 ? startedAt + spec.timeoutMs : null;
+    if (spec.timeoutMs > 0) this.timers.push(clock.setTimeout(() => this.stop('timeout'), spec.timeoutMs));
     this.scheduleHeartbeat();
     events.emit('work:started', { id: spec.id, taskName: spec.taskName, attempt: spec.attempt, runId: run.id });
 
@@ -93,18 +100,18 @@ export class AttemptRunner {
     try {
       if (this.pendingProgress !== null) await store.setProgress(spec.id, spec.leaseToken, this.pendingProgress, clock.now());
       const now = clock.now();
-      const settlement = resolveOutcome({ spec, runId: run.id }, result, now);
+      const settlement = resolveOutcome({ spec, runId: run.id }, result, now, this.deps.cron);
       const applied = await store.settle(settlement);
       if (!applied) {
         events.emit('work:stopped', { id: spec.id, taskName: spec.taskName, attempt: spec.attempt, reason: 'lease-lost' });
         return;
       }
       const base = { id: spec.id, taskName: spec.taskName, attempt: spec.attempt };
-      if (settlement.state === 'succeeded') {
+      if (settlement.outcome === 'succeeded') {
         events.emit('work:succeeded', { ...base, output: decodeJson(settlement.outputJson), durationMs: now - startedAt });
       } else if (settlement.outcome === 'retrying') {
         events.emit('work:retrying', { ...base, error: settlement.error ?? '', runAt: settlement.runAt ?? now });
-      } else if (settlement.state === 'failed') {
+      } else if (settlement.outcome === 'failed') {
         events.emit('work:failed', { ...base, error: settlement.error ?? '' });
       } else if (settlement.outcome === 'stopped' && settlement.stopReason) {
         events.emit('work:stopped', { ...base, reason: settlement.stopReason });
@@ -118,10 +125,11 @@ export class AttemptRunner {
   private async invokeHandler(deadline: number | null): Promise<AttemptResult> {
     const { spec } = this.claim;
     try {
+      const input = await this.deps.loadInput(spec);
       const output = await this.task.handler({
         id: spec.id,
         taskName: spec.taskName,
-        input: decodeJson(spec.inputJson) as never,
+        input: input as never,
         attempt: spec.attempt,
         tags: spec.tags,
         signal: this.controller.signal,

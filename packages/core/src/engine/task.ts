@@ -39,6 +39,11 @@ export interface TaskOptions {
   backoff?: BackoffOptions;
   /** Default per-attempt timeout; `null` for none. */
   timeout?: Duration | null;
+  /**
+   * At most this many items of this task run at once across the whole store: every worker and
+   * process together (for example 1, so two syncs never overlap).
+   */
+  concurrency?: number;
 }
 
 /** A handler with its defaults. */

@@ -242,3 +242,53 @@ describe('ids', () => {
     expect(new Set(Array.from({ length: 1000 }, () => createUuidV7(5))).size).toBe(1000);
   });
 });
+
+describe('scheduling bad input gets a typed error and stores nothing', () => {
+  const cron = { next: (expression: string, _zone: string | null, after: number) => {
+    if (expression.split(' ').length !== 5) throw new Error('five fields required');
+    return after + 60_000;
+  } };
+
+  it.each([
+    ['a cron expression that does not parse', () => driver!.engine.enqueuePeriodic('t', { cron: 'every day' }), /does not parse/],
+    ['an unknown time zone', () => driver!.engine.enqueuePeriodic('t', { cron: '0 * * * *', timezone: 'Nowhere/Land' }), /time zone 'Nowhere\/Land' is unknown/],
+    ['an interval of zero', () => driver!.engine.enqueuePeriodic('t', { every: 0 }), /interval must be above zero/],
+    ['a flex wider than the interval', () => driver!.engine.enqueuePeriodic('t', { every: '1h', flex: '2h' }), /wider than the interval/],
+    ['an unknown unique policy', () => driver!.engine.enqueueUnique('n', 't', 'merge' as never), /policy 'merge' is unknown/],
+    ['an unknown periodic policy', () => driver!.engine.enqueueUniquePeriodic('n', 't', 'replace' as never, { every: '1h' }), /periodic work policy 'replace'/],
+    ['an empty unique name', () => driver!.engine.enqueueUnique('', 't', 'keep'), /unique name "" is invalid/],
+    ['an unknown merger', () => driver!.engine.enqueue('t', { after: [], inputMerger: 'zip' as never }), /inputMerger 'zip'/],
+    ['a misspelt option', () => driver!.engine.enqueue('t', { dealy: '1m' } as never), /unknown option 'dealy'/],
+    ['a chain onto unknown work', () => driver!.engine.beginWith({ task: 't', after: ['ghost'] }).enqueue(), /prerequisite "ghost" does not exist/],
+    ['a chain step without a task', async () => driver!.engine.beginWith({ input: 1 } as never).enqueue(), /task name/],
+  ])('%s', async (_label, call, message) => {
+    driver = await createTestDriver({ tasks: { t: () => 'ok' }, cron });
+    const before = await driver.engine.query({});
+    await expect(call()).rejects.toThrow(message);
+    expect(await driver.engine.query({})).toEqual(before);
+  });
+
+  it('a cron schedule without a cron parser', async () => {
+    driver = await createTestDriver({ tasks: { t: () => 'ok' } });
+    await expect(driver.engine.enqueuePeriodic('t', { cron: '0 * * * *' })).rejects.toThrow(/need a cron parser/);
+  });
+
+  it('bad task options fail at registration', () => {
+    const store = new MemoryStore();
+    expect(() => createWorkEngine({ store, tasks: { t: { handler: () => 1, maxAttempts: 0 } } })).toThrow(/maxAttempts 0/);
+    expect(() => createWorkEngine({ store, tasks: { t: { handler: () => 1, concurrency: 0 } } })).toThrow(/concurrency 0 of task "t"/);
+    expect(() => createWorkEngine({ store, tasks: { t: { handler: () => 1, timeout: 'soon' } } })).toThrow(InvalidDurationError);
+  });
+
+  it('task defaults apply at claim time, so work enqueued without them still gets them', async () => {
+    const store = new MemoryStore();
+    const producer = createWorkEngine({ store });
+    const { id } = await producer.enqueue('flaky', { allowUnregistered: true });
+    expect((await producer.getWorkInfo(id))?.maxAttempts).toBeNull();
+    driver = await createTestDriver({ store, tasks: { flaky: { maxAttempts: 2, backoff: { initialDelay: '1s' }, handler: () => Promise.reject(new Error('x')) } } });
+    await driver.runUntilIdle();
+    const runs = (await driver.journal({ workId: id })).reverse();
+    expect(runs.map((r) => r.outcome)).toEqual(['retrying', 'failed']);
+    expect(runs[1]!.startedAt - runs[0]!.startedAt).toBe(1000);
+  });
+});

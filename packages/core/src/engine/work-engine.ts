@@ -7,15 +7,45 @@
  * through fenced transitions, so a second engine (or process) on the same store is always safe.
  */
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
-import { InvalidOptionError, InvalidStateError, WorkNotFoundError } from '../errors.js';
+import { InvalidChainError, InvalidOptionError, InvalidStateError, WorkNotFoundError } from '../errors.js';
 import { parseDuration, type Duration } from '../model/duration.js';
-import { WORK_STATES, type RunQuery, type RunRecord, type StateCounts, type WorkInfo, type WorkQuery, type WorkRequest, type WorkSpec } from '../model/work.js';
+import {
+  EXPEDITED_RANK,
+  FINISHED_STATES,
+  WORK_STATES,
+  type ExistingPeriodicWorkPolicy,
+  type ExistingWorkPolicy,
+  type PeriodicWorkRequest,
+  type RunQuery,
+  type RunRecord,
+  type StateCounts,
+  type WorkInfo,
+  type WorkQuery,
+  type WorkRequest,
+  type WorkSpec,
+} from '../model/work.js';
+import { resolveBackoff } from '../policy/backoff.js';
 import { decodeJson, DEFAULT_MAX_INPUT_BYTES } from '../policy/encode-json.js';
-import { planWork, priorityName, validateTaskName } from '../policy/plan-work.js';
-import type { WorkStore } from '../store/work-store.js';
+import { mergeInputs } from '../policy/merge-inputs.js';
+import {
+  applyTaskDefaults,
+  checkMaxAttempts,
+  planPeriodicWork,
+  planWork,
+  priorityName,
+  resolveTimeout,
+  validateName,
+  validateTaskName,
+  type EffectiveSpec,
+} from '../policy/plan-work.js';
+import { checkPeriodicPolicy, checkWorkPolicy, planUniquePeriodicWork, planUniqueWork, type UniqueDecision, type UniqueOutcome } from '../policy/plan-unique.js';
+import { firstRunAt, type CronParser } from '../policy/schedule.js';
+import type { ClaimedWork, WorkStore, WorkUpdate } from '../store/work-store.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { EventHub, type WorkEvents, type WorkListener } from './events.js';
 import type { TaskDefinition, TaskEntry } from './task.js';
+import { WorkContinuation, type ChainEnqueuer, type ChainResult, type ChainStep, type UniqueChain } from './work-continuation.js';
+import { iterate, WorkObserver } from './work-observer.js';
 
 /** Options for {@link createWorkEngine}. */
 export interface WorkEngineOptions {
@@ -37,6 +67,20 @@ export interface WorkEngineOptions {
   maxInputBytes?: number;
   /** Makes work ids. Default: time-ordered UUIDv7s from the engine's clock. */
   createId?: () => string;
+  /** Evaluates cron schedules (periodic work with `cron`). The Node preset passes one built on croner. */
+  cron?: CronParser;
+  /**
+   * How long finished work (and its output and journal) is kept before the engine prunes it, or
+   * null to keep it until `prune()` is called. Default `'1d'`. Pruning runs at start and then at
+   * most hourly, only inside passes the engine makes anyway: never on a timer of its own.
+   */
+  keepResultsFor?: Duration | null;
+}
+
+/** What a unique enqueue did, and the item it concerns (the new one, or the one kept or updated). */
+export interface UniqueResult {
+  outcome: UniqueOutcome;
+  work: WorkInfo;
 }
 
 /** What {@link WorkEngine.status} reports. */
@@ -87,7 +131,11 @@ export class WorkEngine {
   private readonly graceMs: number;
   private readonly maxInputBytes: number;
   private readonly createId: () => string;
+  private readonly cron: CronParser | undefined;
+  private readonly keepResultsMs: number | null;
+  private lastAutoPrune = -Infinity;
   private readonly events = new EventHub();
+  private readonly observer: WorkObserver;
   private readonly tasks = new Map<string, TaskDefinition<never, unknown>>();
   private readonly running = new Map<string, AttemptRunner>();
   private started = false;
@@ -113,6 +161,19 @@ export class WorkEngine {
     this.graceMs = parseDuration(options.shutdownGrace ?? '10s', 'shutdownGrace');
     this.maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
     this.createId = options.createId ?? (() => createUuidV7(this.clock.now()));
+    this.cron = options.cron;
+    this.keepResultsMs = options.keepResultsFor === null ? null : parseDuration(options.keepResultsFor ?? '1d', 'keepResultsFor');
+    this.observer = new WorkObserver({
+      getWorkInfo: (id) => this.getWorkInfo(id),
+      query: (q) => this.query(q),
+      reportError: (error) => this.events.emit('worker:error', { error, during: 'refreshing an observer' }),
+    });
+    const refresh = (): void => {
+      if (this.observer.active) this.observer.refresh();
+    };
+    for (const e of ['work:enqueued', 'work:started', 'work:progress', 'work:succeeded', 'work:retrying', 'work:failed', 'work:cancelled', 'work:stopped'] as const) {
+      this.events.on(e, refresh);
+    }
     for (const [name, entry] of Object.entries(options.tasks ?? {})) this.register(name, entry);
   }
 
@@ -127,6 +188,13 @@ export class WorkEngine {
     const definition = typeof entry === 'function' ? { handler: entry } : entry;
     if (!definition || typeof definition.handler !== 'function') {
       throw new InvalidOptionError(`The task "${name}" has no handler; pass a function or { handler }.`);
+    }
+    // Task defaults are applied at claim time; check them now so a typo fails at startup.
+    if (definition.maxAttempts !== undefined) checkMaxAttempts(definition.maxAttempts);
+    if (definition.backoff !== undefined) resolveBackoff(definition.backoff);
+    if (definition.timeout !== undefined) resolveTimeout(definition.timeout);
+    if (definition.concurrency !== undefined && (!Number.isInteger(definition.concurrency) || definition.concurrency < 1)) {
+      throw new InvalidOptionError(`The concurrency ${String(definition.concurrency)} of task "${name}" is invalid; use a whole number of at least 1.`);
     }
     this.tasks.set(name, definition);
     this.requestTick();
@@ -157,12 +225,121 @@ export class WorkEngine {
    */
   async enqueueMany<Input = unknown>(taskName: string, requests: ReadonlyArray<WorkRequest<Input>>): Promise<WorkInfo[]> {
     const now = this.clock.now();
-    const task = this.tasks.get(taskName);
-    const specs = requests.map((request) => planWork(taskName, request, { id: this.createId(), now, task, maxInputBytes: this.maxInputBytes }));
-    await this.store.enqueue(specs);
-    if (this.events.has('work:enqueued')) for (const s of specs) this.events.emit('work:enqueued', { id: s.id, taskName, runAt: s.runAt });
+    const specs = requests.map((request) => planWork(taskName, request, this.planContext(taskName, now)));
+    return this.insertNew(await this.orderBatch(specs));
+  }
+
+  /**
+   * Enqueues periodic work: every `every` (in the last `flex` of each period), or on a `cron`
+   * expression. Each run is computed from when the previous one completed; a run that fails for
+   * good does not end the series unless `endOnFailure` is set.
+   *
+   * @example
+   * await engine.enqueuePeriodic('refresh-feed', { every: '1h', flex: '15m' })
+   * await engine.enqueuePeriodic('nightly-report', { cron: '0 3 * * *', timezone: 'Europe/Paris' })
+   */
+  async enqueuePeriodic<Input = unknown>(taskName: string, request: PeriodicWorkRequest<Input>): Promise<WorkInfo> {
+    const spec = planPeriodicWork(taskName, request, this.planContext(taskName, this.clock.now()));
+    const [info] = await this.insertNew([spec]);
+    return info!;
+  }
+
+  /**
+   * Enqueues one-time work under a unique name, applying `policy` atomically (also against other
+   * processes): `keep`, `replace`, `append` or `append-or-replace`.
+   *
+   * @example
+   * const { outcome } = await engine.enqueueUnique('sync-inbox', 'sync', 'keep', { input: { full: true } })
+   */
+  async enqueueUnique<Input = unknown>(uniqueName: string, taskName: string, policy: ExistingWorkPolicy, request?: WorkRequest<Input>): Promise<UniqueResult> {
+    checkWorkPolicy(policy);
+    validateName(uniqueName, 'unique name');
+    const now = this.clock.now();
+    const spec = planWork(taskName, request, { ...this.planContext(taskName, now), uniqueName });
+    await this.checkPrerequisites([spec]);
+    const { decision, work } = await this.applyUnique(uniqueName, now, (existing) => planUniqueWork(policy, existing, [spec]));
+    return { outcome: decision.outcome, work: work[0] ?? toWorkInfo(decision.kept!, null) };
+  }
+
+  /**
+   * Enqueues periodic work under a unique name: `keep` an existing series, `update` it in place
+   * (input, schedule and options; same id and history), or `cancel-and-reenqueue`.
+   *
+   * @example
+   * await engine.enqueueUniquePeriodic('refresh', 'refresh-feed', 'update', { every: '30m' })
+   */
+  async enqueueUniquePeriodic<Input = unknown>(
+    uniqueName: string,
+    taskName: string,
+    policy: ExistingPeriodicWorkPolicy,
+    request: PeriodicWorkRequest<Input>,
+  ): Promise<UniqueResult> {
+    checkPeriodicPolicy(policy);
+    validateName(uniqueName, 'unique name');
+    const now = this.clock.now();
+    const spec = planPeriodicWork(taskName, request, { ...this.planContext(taskName, now), uniqueName });
+    const { decision, work } = await this.applyUnique(uniqueName, now, (existing) => planUniquePeriodicWork(policy, existing, spec));
+    if (work[0]) return { outcome: decision.outcome, work: work[0] };
+    const kept = await this.getWorkInfo(decision.kept!.id);
+    return { outcome: decision.outcome, work: kept ?? toWorkInfo(decision.kept!, null) };
+  }
+
+  /**
+   * Starts a chain: the given steps run in parallel; steps added with `then` wait for them.
+   *
+   * @example
+   * await engine.beginWith({ task: 'download', input: { url } }).then([{ task: 'resize' }, { task: 'thumbnail' }]).then({ task: 'upload' }).enqueue()
+   */
+  beginWith(steps: ChainStep | readonly ChainStep[]): WorkContinuation {
+    return new WorkContinuation(this.chainEnqueuer, toSteps(steps), [], null);
+  }
+
+  /**
+   * Starts a chain under a unique name: `enqueue()` applies `policy` to the whole chain, and
+   * `append` attaches it after the existing chain's leaves (WorkManager's beginUniqueWork).
+   *
+   * @example
+   * await engine.beginUniqueWork('photo-42', 'append', { task: 'upload' }).then({ task: 'notify' }).enqueue()
+   */
+  beginUniqueWork(uniqueName: string, policy: ExistingWorkPolicy, steps: ChainStep | readonly ChainStep[]): WorkContinuation {
+    checkWorkPolicy(policy);
+    validateName(uniqueName, 'unique name');
+    return new WorkContinuation(this.chainEnqueuer, toSteps(steps), [], { name: uniqueName, policy });
+  }
+
+  /**
+   * Changes enqueued or blocked work in place (input, delay, tags, priority, retry options, and the
+   * schedule of periodic work). Running work keeps running; the change applies to its next run.
+   *
+   * @example
+   * await engine.update(id, { input: { full: true }, priority: 'high' })
+   */
+  async update<Input = unknown>(id: string, request: Partial<PeriodicWorkRequest<Input>>): Promise<WorkInfo> {
+    const spec = await this.store.get(id);
+    if (!spec) throw new WorkNotFoundError(id);
+    if (FINISHED_STATES.includes(spec.state)) throw new InvalidStateError(`Work ${id} is ${spec.state}; only unfinished work can be updated.`);
+    const now = this.clock.now();
+    const ctx = { ...this.planContext(spec.taskName, now), id, uniqueName: spec.uniqueName };
+    const periodic = request.every !== undefined || request.cron !== undefined;
+    if (periodic && !spec.schedule) throw new InvalidOptionError(`Work ${id} is one-time work; a schedule can only be changed on periodic work.`);
+    // Validate the whole request as a new row, then take only the fields the caller gave.
+    const planned = periodic ? planPeriodicWork(spec.taskName, { ...request, allowUnregistered: true }, ctx) : planWork(spec.taskName, { ...request, allowUnregistered: true } as WorkRequest, ctx);
+    const fields: WorkUpdate = {};
+    if ('input' in request) fields.inputJson = planned.inputJson;
+    if (request.tags !== undefined) fields.tags = planned.tags;
+    if (request.priority !== undefined || request.expedited !== undefined) fields.priority = planned.priority;
+    if (request.maxAttempts !== undefined) fields.maxAttempts = planned.maxAttempts;
+    if (request.backoff !== undefined) fields.backoff = planned.backoff;
+    if (request.timeout !== undefined) fields.timeoutMs = planned.timeoutMs;
+    if (request.delay !== undefined || request.startAt !== undefined) fields.runAt = planned.runAt;
+    if (periodic) {
+      fields.schedule = planned.schedule;
+      fields.runAt = Math.min(spec.runAt, firstRunAt(planned.schedule!, now, this.cron));
+    }
+    if (!(await this.store.update(id, fields, now))) throw new InvalidStateError(`Work ${id} finished before it could be updated.`);
     this.requestTick();
-    return specs.map((s) => toWorkInfo(s, null));
+    this.observer.refresh();
+    return (await this.getWorkInfo(id))!;
   }
 
   /** The WorkInfo of one item, or undefined. */
@@ -265,6 +442,38 @@ export class WorkEngine {
   }
 
   /**
+   * Calls `listener` with the item's WorkInfo now and after every change (state, progress,
+   * output); returns an unsubscribe function.
+   *
+   * @example
+   * const off = engine.subscribe(id, (info) => render(info.progress))
+   */
+  subscribe(id: string, listener: (info: WorkInfo) => void): () => void {
+    return this.observer.subscribe(id, listener);
+  }
+
+  /** Calls `listener` with a query's results now and whenever they change. */
+  subscribeQuery(query: WorkQuery, listener: (infos: WorkInfo[]) => void): () => void {
+    return this.observer.subscribeQuery(query, listener);
+  }
+
+  /**
+   * Follows one item as an async iterator: its WorkInfo now and after each change, ending after
+   * it finishes (succeeded, failed or cancelled) or when `signal` aborts.
+   *
+   * @example
+   * for await (const info of engine.observe(id)) console.log(info.state, info.progress)
+   */
+  observe(id: string, options: { signal?: AbortSignal } = {}): AsyncIterableIterator<WorkInfo> {
+    return iterate<WorkInfo>((l) => this.observer.subscribe(id, l), (info) => FINISHED_STATES.includes(info.state), options.signal);
+  }
+
+  /** Follows a query as an async iterator of result lists, until `signal` aborts. */
+  observeQuery(query: WorkQuery, options: { signal?: AbortSignal } = {}): AsyncIterableIterator<WorkInfo[]> {
+    return iterate<WorkInfo[]>((l) => this.observer.subscribeQuery(query, l), () => false, options.signal);
+  }
+
+  /**
    * Subscribes to a lifecycle event; returns an unsubscribe function.
    *
    * @example
@@ -298,6 +507,7 @@ export class WorkEngine {
    */
   wake(): void {
     this.requestTick(true);
+    if (this.observer.active) this.observer.refresh();
   }
 
   /**
@@ -346,6 +556,106 @@ export class WorkEngine {
     }
   }
 
+  private planContext(taskName: string, now: number): Parameters<typeof planWork>[2] {
+    return { id: this.createId(), now, task: this.tasks.get(taskName), maxInputBytes: this.maxInputBytes, cron: this.cron };
+  }
+
+  /** Stores planned rows, announces them and wakes the loop. */
+  private async insertNew(specs: WorkSpec[]): Promise<WorkInfo[]> {
+    await this.store.enqueue(specs);
+    this.announce(specs);
+    return specs.map((s) => toWorkInfo(s, null));
+  }
+
+  private announce(specs: readonly WorkSpec[]): void {
+    if (this.events.has('work:enqueued')) for (const s of specs) this.events.emit('work:enqueued', { id: s.id, taskName: s.taskName, runAt: s.runAt });
+    this.requestTick();
+  }
+
+  /**
+   * Puts a batch in prerequisite order and checks its prerequisites: no duplicate ids, no cycle,
+   * and every prerequisite outside the batch exists and can still succeed.
+   */
+  private async orderBatch(specs: WorkSpec[]): Promise<WorkSpec[]> {
+    const byId = new Map<string, WorkSpec>();
+    for (const s of specs) {
+      if (byId.has(s.id)) throw new InvalidOptionError(`The work id "${s.id}" appears twice in one batch; give each item its own id.`);
+      byId.set(s.id, s);
+    }
+    const ordered: WorkSpec[] = [];
+    const state = new Map<string, 'visiting' | 'done'>();
+    const visit = (spec: WorkSpec): void => {
+      const mark = state.get(spec.id);
+      if (mark === 'done') return;
+      if (mark === 'visiting') throw new InvalidChainError(`The work "${spec.id}" is part of a cycle of prerequisites; a chain must not loop back on itself.`);
+      state.set(spec.id, 'visiting');
+      for (const p of spec.prerequisites) {
+        const inBatch = byId.get(p);
+        if (inBatch) visit(inBatch);
+      }
+      state.set(spec.id, 'done');
+      ordered.push(spec);
+    };
+    for (const s of specs) visit(s);
+    await this.checkPrerequisites(ordered);
+    return ordered;
+  }
+
+  /** Every prerequisite outside `specs` must exist, be one-time work, and not have failed or been cancelled. */
+  private async checkPrerequisites(specs: readonly WorkSpec[]): Promise<void> {
+    const own = new Set(specs.map((s) => s.id));
+    const outside = [...new Set(specs.flatMap((s) => s.prerequisites).filter((p) => !own.has(p)))];
+    if (outside.length === 0) return;
+    const found = new Map((await this.store.query({ ids: outside, limit: outside.length })).map((s) => [s.id, s]));
+    for (const id of outside) {
+      const p = found.get(id);
+      if (!p) throw new InvalidChainError(`The prerequisite "${id}" does not exist; chain only onto work that is stored.`);
+      if (p.state === 'cancelled' || p.state === 'failed') {
+        throw new InvalidChainError(`The prerequisite "${id}" is ${p.state}, so work after it could never run; retry it first or chain onto other work.`);
+      }
+      if (p.schedule) throw new InvalidChainError(`The prerequisite "${id}" is periodic work, which never finishes; chain only onto one-time work.`);
+    }
+  }
+
+  private async applyUnique(uniqueName: string, now: number, decide: (existing: WorkSpec[]) => UniqueDecision): Promise<{ decision: UniqueDecision; work: WorkInfo[] }> {
+    let decision: UniqueDecision | undefined;
+    const { cancelled } = await this.store.enqueueUnique(uniqueName, now, (existing) => {
+      decision = decide(existing);
+      return decision.plan;
+    });
+    this.afterCancel(cancelled);
+    this.announce(decision!.plan.insert);
+    if (decision!.plan.update.length) {
+      this.requestTick();
+      this.observer.refresh();
+    }
+    return { decision: decision!, work: decision!.plan.insert.map((s) => toWorkInfo(s, null)) };
+  }
+
+  /** How a built chain is stored: one planned row per step, each waiting for its parents' leaves. */
+  private readonly chainEnqueuer: ChainEnqueuer = {
+    enqueueChain: async (nodes, unique: UniqueChain | null): Promise<ChainResult> => {
+      const now = this.clock.now();
+      const leaves: string[][] = [];
+      const specs: WorkSpec[] = [];
+      for (const node of nodes) {
+        const after = [...new Set(node.parents.flatMap((p) => leaves[p] ?? []))];
+        const ids = node.steps.map((step) => {
+          const { task, ...request } = step;
+          const spec = planWork(task, { ...request, after: [...after, ...(request.after ?? [])] }, { ...this.planContext(task, now), uniqueName: unique?.name ?? null });
+          specs.push(spec);
+          return spec.id;
+        });
+        // A combine node has no steps of its own: its leaves are its parents' leaves.
+        leaves.push(ids.length > 0 ? ids : after);
+      }
+      if (!unique) return { outcome: 'enqueued', work: await this.insertNew(await this.orderBatch(specs)) };
+      await this.checkPrerequisites(specs);
+      const { decision, work } = await this.applyUnique(unique.name, now, (existing) => planUniqueWork(unique.policy, existing, specs));
+      return { outcome: decision.outcome, work };
+    },
+  };
+
   private afterCancel(ids: string[]): void {
     for (const id of ids) {
       this.running.get(id)?.stop('cancelled');
@@ -392,11 +702,15 @@ export class WorkEngine {
       this.reconcilePending = false;
       await this.store.reconcile(now);
     }
+    if (this.keepResultsMs !== null && now - this.lastAutoPrune >= Math.min(this.keepResultsMs, 3_600_000)) {
+      this.lastAutoPrune = now;
+      await this.store.prune({ finishedBefore: now - this.keepResultsMs });
+    }
     const taskNames = this.taskNames();
     if (taskNames.length === 0) return this.disarmWake();
     const free = this.concurrency - this.running.size;
     if (free > 0) {
-      const claimed = await this.store.claim({ now, workerId: this.workerId, leaseMs: this.leaseMs, limit: free, taskNames });
+      const claimed = await this.store.claim({ now, workerId: this.workerId, leaseMs: this.leaseMs, limit: free, taskNames, taskLimits: this.taskLimits() });
       for (const c of claimed) this.launch(c);
     }
     if (this.stopping) return;
@@ -414,8 +728,23 @@ export class WorkEngine {
     }
   }
 
-  private launch(claim: Parameters<typeof this.createAttempt>[0]): void {
-    const attempt = this.createAttempt(claim);
+  private taskLimits(): Record<string, number> | undefined {
+    let limits: Record<string, number> | undefined;
+    for (const [name, task] of this.tasks) if (task.concurrency !== undefined) (limits ??= {})[name] = task.concurrency;
+    return limits;
+  }
+
+  private launch(claim: ClaimedWork): void {
+    const task = this.tasks.get(claim.spec.taskName)!;
+    const attempt = new AttemptRunner({ spec: applyTaskDefaults(claim.spec, task), run: claim.run }, task, {
+      store: this.store,
+      clock: this.clock,
+      events: this.events,
+      leaseMs: this.leaseMs,
+      maxOutputBytes: this.maxInputBytes,
+      cron: this.cron,
+      loadInput: (spec) => this.loadInput(spec),
+    });
     this.running.set(claim.spec.id, attempt);
     void attempt.done.finally(() => {
       this.running.delete(claim.spec.id);
@@ -423,15 +752,13 @@ export class WorkEngine {
     });
   }
 
-  private createAttempt(claim: Awaited<ReturnType<WorkStore['claim']>>[number]): AttemptRunner {
-    const task = this.tasks.get(claim.spec.taskName)!;
-    return new AttemptRunner(claim, task, {
-      store: this.store,
-      clock: this.clock,
-      events: this.events,
-      leaseMs: this.leaseMs,
-      maxOutputBytes: this.maxInputBytes,
-    });
+  /** The handler's input: stored input, merged with the prerequisites' outputs for chains. */
+  private async loadInput(spec: EffectiveSpec): Promise<unknown> {
+    const input = decodeJson(spec.inputJson);
+    if (spec.prerequisites.length === 0) return input;
+    const parents = new Map((await this.store.query({ ids: spec.prerequisites, limit: spec.prerequisites.length })).map((p) => [p.id, p]));
+    const outputs = spec.prerequisites.map((id) => decodeJson(parents.get(id)?.outputJson));
+    return mergeInputs(input, outputs, spec.inputMerger);
   }
 
   private armWake(at: number | null): void {
@@ -469,8 +796,12 @@ export function toWorkInfo(spec: WorkSpec, lastRun: RunRecord | null): WorkInfo 
     progress: decodeJson(spec.progressJson),
     tags: [...spec.tags],
     priority: priorityName(spec.priority),
+    expedited: spec.priority >= EXPEDITED_RANK,
     attempt: spec.attempt,
     maxAttempts: spec.maxAttempts,
+    uniqueName: spec.uniqueName,
+    schedule: spec.schedule,
+    prerequisites: [...spec.prerequisites],
     nextRunAt: spec.state === 'enqueued' ? new Date(spec.runAt) : null,
     lastRun,
     lastError: spec.lastError,
@@ -478,6 +809,12 @@ export function toWorkInfo(spec: WorkSpec, lastRun: RunRecord | null): WorkInfo 
     updatedAt: new Date(spec.updatedAt),
     finishedAt: spec.finishedAt === null ? null : new Date(spec.finishedAt),
   };
+}
+
+function toSteps(steps: ChainStep | readonly ChainStep[]): readonly ChainStep[] {
+  const list = Array.isArray(steps) ? (steps as readonly ChainStep[]) : [steps as ChainStep];
+  if (list.length === 0) throw new InvalidChainError(`A chain needs at least one step.`);
+  return list;
 }
 
 /**

@@ -30,6 +30,35 @@ export type Priority = 'critical' | 'high' | 'normal' | 'low';
 /** Priority names to the integers stored and sorted on (higher runs first). */
 export const PRIORITY_RANK: Readonly<Record<Priority, number>> = { critical: 30, high: 20, normal: 10, low: 0 };
 
+/** The rank stored for expedited work: above every priority, so it runs ahead of everything else. */
+export const EXPEDITED_RANK = 40;
+
+/** Every rank core ever stores, highest first. Stores may index exactly these. */
+export const CLAIM_RANKS: readonly number[] = [EXPEDITED_RANK, 30, 20, 10, 0];
+
+/**
+ * When periodic work runs. `interval`: every `intervalMs`, in the last `flexMs` of each period,
+ * the period starting when the previous run completed (WorkManager's rule). `cron`: at the next
+ * occurrence of the expression after the previous run completed, in `timezone` (null: UTC).
+ * Unless `endOnFailure`, a run that fails for good does not end the series.
+ */
+export type Schedule =
+  | { kind: 'interval'; intervalMs: number; flexMs: number; endOnFailure: boolean }
+  | { kind: 'cron'; expression: string; timezone: string | null; endOnFailure: boolean };
+
+/**
+ * How the outputs of a chain's prerequisites become a dependent's input: `overwrite` merges
+ * object outputs key by key, later prerequisites winning (WorkManager's OverwritingInputMerger);
+ * `array` collects every value of each key into an array (ArrayCreatingInputMerger).
+ */
+export type InputMerger = 'overwrite' | 'array';
+
+/** What to do when unique one-time work is enqueued under a name that already has work. */
+export type ExistingWorkPolicy = 'keep' | 'replace' | 'append' | 'append-or-replace';
+
+/** What to do when unique periodic work is enqueued under a name that already has work. */
+export type ExistingPeriodicWorkPolicy = 'keep' | 'update' | 'cancel-and-reenqueue';
+
 /** How the delay between attempts grows. */
 export type BackoffKind = 'exponential' | 'linear';
 
@@ -52,6 +81,8 @@ export interface BackoffPolicy {
 
 /** Options a caller gives when enqueueing one-time work. Every field is optional. */
 export interface WorkRequest<Input = unknown> {
+  /** The work's id. Default: a new time-ordered UUID. Lets a batch name its own prerequisites. */
+  id?: string;
   /** JSON-serialisable input handed to the handler. */
   input?: Input;
   /** Wait this long before the first attempt. */
@@ -66,13 +97,41 @@ export interface WorkRequest<Input = unknown> {
   maxAttempts?: number;
   /** Backoff between failed attempts. Default from the task, else exponential, 30 s, capped at 5 h. */
   backoff?: BackoffOptions;
-  /** Abort an attempt that runs longer than this; the timeout counts as a failed attempt. Default from the task, else 10 m. */
-  timeout?: Duration;
+  /**
+   * Abort an attempt that runs longer than this; the timeout counts as a failed attempt.
+   * `null` for no timeout. Default from the task, else 10 m.
+   */
+  timeout?: Duration | null;
+  /** Run ahead of all other due work, whatever its priority (WorkManager's expedited work). */
+  expedited?: boolean;
+  /** Existing work that must succeed before this starts; this work is `blocked` until then. */
+  after?: string[];
+  /** How prerequisites' outputs merge into this work's input. Default `'overwrite'`. */
+  inputMerger?: InputMerger;
   /**
    * Enqueue even if no handler for this task is registered in this process (a worker elsewhere
    * will run it). Default false: an unknown name is an error.
    */
   allowUnregistered?: boolean;
+}
+
+/**
+ * Options for periodic work: every `every` (with an optional `flex` window at the end of each
+ * period), or on a `cron` expression in a `timezone`. The first run is due after `delay`
+ * (plus `every - flex` when a flex window is set); each later run is computed from the moment
+ * the previous one completed, so after downtime the work runs once, not once per missed period.
+ */
+export interface PeriodicWorkRequest<Input = unknown> extends Omit<WorkRequest<Input>, 'after' | 'inputMerger'> {
+  /** The period. Give this or `cron`. */
+  every?: Duration;
+  /** Run in the last `flex` of each period. Default: at the end of the period. At most `every`. */
+  flex?: Duration;
+  /** A cron expression (5 or 6 fields). Give this or `every`. */
+  cron?: string;
+  /** IANA time zone for `cron`, such as `'Europe/Paris'`. Default UTC. */
+  timezone?: string;
+  /** End the series when a run fails for good. Default false: the next period still runs. */
+  endOnFailure?: boolean;
 }
 
 /** Why an attempt stopped before its handler settled it. */
@@ -97,12 +156,22 @@ export interface WorkSpec {
   priority: number;
   /** Earliest time (epoch ms) the next attempt may start. */
   runAt: number;
-  /** Attempts started and charged so far (WorkManager's runAttemptCount). */
+  /** Attempts started and charged so far (WorkManager's runAttemptCount); periodic work resets it each period. */
   attempt: number;
-  maxAttempts: number;
-  backoff: BackoffPolicy;
-  /** Per-attempt timeout in ms, or null for none. */
+  /** Null: the running task's default applies (else 5). */
+  maxAttempts: number | null;
+  /** Null: the running task's default applies (else exponential, 30 s, 5 h). */
+  backoff: BackoffPolicy | null;
+  /** Per-attempt timeout in ms; 0 for none; null: the running task's default applies (else 10 min). */
   timeoutMs: number | null;
+  /** Unique work name, or null. */
+  uniqueName: string | null;
+  /** Periodic schedule, or null for one-time work. */
+  schedule: Schedule | null;
+  /** Ids of the work that must succeed before this runs (chains). */
+  prerequisites: string[];
+  /** How prerequisites' outputs merge into the input. */
+  inputMerger: InputMerger;
   /** Message of the last failed attempt, or null. */
   lastError: string | null;
   createdAt: number;
@@ -147,9 +216,18 @@ export interface WorkInfo<Output = unknown> {
   progress: unknown;
   tags: string[];
   priority: Priority;
+  /** Whether the work runs ahead of all priorities. */
+  expedited: boolean;
   /** Attempts charged so far. */
   attempt: number;
-  maxAttempts: number;
+  /** Attempts allowed, or null when the task's default applies (known only to a worker that registers it). */
+  maxAttempts: number | null;
+  /** The unique work name, or null. */
+  uniqueName: string | null;
+  /** The periodic schedule, or null for one-time work. */
+  schedule: Schedule | null;
+  /** Work that must succeed before this runs. */
+  prerequisites: string[];
   /** When the next attempt may start, if the item is waiting to run; else null. */
   nextRunAt: Date | null;
   /** The most recent attempt, if any. */
@@ -166,6 +244,9 @@ export interface WorkQuery {
   states?: WorkState[];
   taskNames?: string[];
   tags?: string[];
+  uniqueNames?: string[];
+  /** Only items that list this id among their prerequisites (a chain's next step). */
+  dependentsOf?: string;
   /** Page size. Default 100. */
   limit?: number;
   /** Rows to skip, for paging. Default 0. */

@@ -1,19 +1,23 @@
 /**
- * Turns a caller's WorkRequest into the WorkSpec row to store, validating every field first, so a
+ * Turns a caller's request into the WorkSpec row to store, validating every field first, so a
  * bad request throws a typed error before anything is written. Pure: time and ids come in.
+ * Options the request leaves out are stored as null and resolved from the running worker's task
+ * definition at claim time (see `applyTaskDefaults`), so work enqueued from a process without
+ * handlers (the CLI) still gets the task's own retry policy.
  */
 import { InvalidOptionError, UnknownTaskError } from '../errors.js';
 import { parseDuration } from '../model/duration.js';
-import { PRIORITY_RANK, type Priority, type WorkRequest, type WorkSpec } from '../model/work.js';
+import { EXPEDITED_RANK, PRIORITY_RANK, type InputMerger, type PeriodicWorkRequest, type Priority, type WorkRequest, type WorkSpec } from '../model/work.js';
 import type { TaskOptions } from '../engine/task.js';
-import { resolveBackoff } from './backoff.js';
+import { DEFAULT_BACKOFF, resolveBackoff } from './backoff.js';
 import { encodeJson } from './encode-json.js';
+import { firstRunAt, resolveSchedule, type CronParser } from './schedule.js';
 
 /** Attempts before work fails for good, when neither the request nor the task says. */
 export const DEFAULT_MAX_ATTEMPTS = 5;
 /** Per-attempt timeout when neither the request nor the task says (WorkManager's 10-minute limit). */
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-/** Longest task name accepted. */
+/** Longest task name or unique name accepted. */
 export const MAX_TASK_NAME_LENGTH = 200;
 
 /** What {@link planWork} needs besides the request. */
@@ -23,30 +27,75 @@ export interface PlanContext {
   /** The task's registered defaults, or undefined when the task is not registered here. */
   task: TaskOptions | undefined;
   maxInputBytes: number;
+  /** Evaluates cron schedules, when periodic work uses them. */
+  cron?: CronParser;
+  /** The unique name to store, if any. */
+  uniqueName?: string | null;
 }
 
+const REQUEST_KEYS = new Set(['id', 'input', 'delay', 'startAt', 'tags', 'priority', 'maxAttempts', 'backoff', 'timeout', 'allowUnregistered', 'expedited', 'after', 'inputMerger']);
+const PERIODIC_KEYS = new Set([...[...REQUEST_KEYS].filter((k) => k !== 'after' && k !== 'inputMerger'), 'every', 'flex', 'cron', 'timezone', 'endOnFailure']);
+
 /**
- * Validates a request and builds its row: state `enqueued`, attempt 0, token 0.
+ * Validates a one-time request and builds its row: state `enqueued` (or `blocked` when it has
+ * prerequisites), attempt 0, token 0.
  *
  * @example
  * planWork('sync', { delay: '5m' }, { id: 'w1', now: Date.now(), task: {}, maxInputBytes: 1e6 })
  */
 export function planWork(taskName: string, request: WorkRequest | undefined, ctx: PlanContext): WorkSpec {
-  validateTaskName(taskName);
+  const req = checkRequest(taskName, request, REQUEST_KEYS, ctx);
+  const after = req.after ?? [];
+  if (!Array.isArray(after) || after.some((id) => typeof id !== 'string' || id === '')) {
+    throw new InvalidOptionError(`The after option ${JSON.stringify(after)} is invalid; pass an array of work ids.`);
+  }
+  const inputMerger: InputMerger = req.inputMerger ?? 'overwrite';
+  if (inputMerger !== 'overwrite' && inputMerger !== 'array') {
+    throw new InvalidOptionError(`The inputMerger '${String(inputMerger)}' is unknown; use 'overwrite' or 'array'.`);
+  }
+  const spec = baseSpec(taskName, req, ctx, startTime(req, ctx.now));
+  spec.prerequisites = [...new Set(after)];
+  spec.inputMerger = inputMerger;
+  if (spec.prerequisites.length > 0) spec.state = 'blocked';
+  return spec;
+}
+
+/**
+ * Validates a periodic request and builds its row, due at the first run of its schedule.
+ *
+ * @example
+ * planPeriodicWork('refresh', { every: '1h', flex: '10m' }, { id: 'w2', now, task: {}, maxInputBytes: 1e6 })
+ */
+export function planPeriodicWork(taskName: string, request: PeriodicWorkRequest, ctx: PlanContext): WorkSpec {
+  const req = checkRequest(taskName, request, PERIODIC_KEYS, ctx) as PeriodicWorkRequest;
+  const schedule = resolveSchedule(req, ctx.cron, ctx.now);
+  const spec = baseSpec(taskName, req, ctx, firstRunAt(schedule, startTime(req, ctx.now), ctx.cron));
+  spec.schedule = schedule;
+  return spec;
+}
+
+function checkRequest(taskName: string, request: WorkRequest | undefined, keys: Set<string>, ctx: PlanContext): WorkRequest {
+  validateName(taskName, 'task name');
   const req = request ?? {};
   if (typeof req !== 'object' || req === null || Array.isArray(req)) {
     throw new InvalidOptionError(`The work request for task "${taskName}" must be an object such as { input, delay }, not ${JSON.stringify(req)}.`);
+  }
+  const unknown = Object.keys(req).filter((k) => !keys.has(k));
+  if (unknown.length > 0) {
+    throw new InvalidOptionError(`The work request for task "${taskName}" has unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; check the spelling.`);
   }
   if (!ctx.task && !req.allowUnregistered) {
     throw new UnknownTaskError(
       `No task named "${taskName}" is registered; register a handler for it, or pass allowUnregistered: true to enqueue it for a worker elsewhere.`,
     );
   }
-  const task = ctx.task ?? {};
-  const inputJson = encodeJson(req.input, `The input of task "${taskName}"`, ctx.maxInputBytes);
+  if (req.id !== undefined) validateName(req.id, 'work id');
+  return req;
+}
 
-  let runAt = ctx.now;
-  if (req.delay !== undefined) runAt = ctx.now + parseDuration(req.delay, 'delay');
+function startTime(req: WorkRequest, now: number): number {
+  let runAt = now;
+  if (req.delay !== undefined) runAt = now + parseDuration(req.delay, 'delay');
   if (req.startAt !== undefined) {
     const at = req.startAt instanceof Date ? req.startAt.getTime() : req.startAt;
     if (typeof at !== 'number' || !Number.isFinite(at)) {
@@ -54,43 +103,38 @@ export function planWork(taskName: string, request: WorkRequest | undefined, ctx
     }
     runAt = Math.max(runAt, at);
   }
+  return runAt;
+}
 
+function baseSpec(taskName: string, req: WorkRequest, ctx: PlanContext, runAt: number): WorkSpec {
+  const inputJson = encodeJson(req.input, `The input of task "${taskName}"`, ctx.maxInputBytes);
   const tags = req.tags ?? [];
   if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.length === 0)) {
     throw new InvalidOptionError(`The tags ${JSON.stringify(tags)} are invalid; pass an array of non-empty strings.`);
   }
-
   const priority = req.priority ?? 'normal';
   if (!Object.hasOwn(PRIORITY_RANK, priority)) {
     throw new InvalidOptionError(`The priority '${String(priority)}' is unknown; use one of ${Object.keys(PRIORITY_RANK).join(', ')}.`);
   }
-
-  const maxAttempts = req.maxAttempts ?? task.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-    throw new InvalidOptionError(`The maxAttempts ${String(maxAttempts)} is invalid; use a whole number of at least 1.`);
+  if (req.expedited !== undefined && typeof req.expedited !== 'boolean') {
+    throw new InvalidOptionError(`The expedited option must be true or false, not ${JSON.stringify(req.expedited)}.`);
   }
-
-  const timeoutOption = req.timeout !== undefined ? req.timeout : task.timeout;
-  let timeoutMs: number | null = DEFAULT_TIMEOUT_MS;
-  if (timeoutOption === null) timeoutMs = null;
-  else if (timeoutOption !== undefined) {
-    timeoutMs = parseDuration(timeoutOption, 'timeout');
-    if (timeoutMs === 0) throw new InvalidOptionError(`The timeout must be above zero; pass null for no timeout.`);
-  }
-
+  if (req.maxAttempts !== undefined) checkMaxAttempts(req.maxAttempts);
+  const backoff = req.backoff === undefined ? null : resolveBackoff(req.backoff, ctx.task?.backoff ? resolveBackoff(ctx.task.backoff) : DEFAULT_BACKOFF);
+  const timeoutMs = req.timeout === undefined ? null : resolveTimeout(req.timeout);
   return {
-    id: ctx.id,
+    id: req.id ?? ctx.id,
     taskName,
     state: 'enqueued',
     inputJson,
     outputJson: null,
     progressJson: null,
     tags: [...new Set(tags)],
-    priority: PRIORITY_RANK[priority as Priority],
+    priority: req.expedited ? EXPEDITED_RANK : PRIORITY_RANK[priority as Priority],
     runAt,
     attempt: 0,
-    maxAttempts,
-    backoff: resolveBackoff(req.backoff, resolveBackoff(task.backoff)),
+    maxAttempts: req.maxAttempts ?? null,
+    backoff,
     timeoutMs,
     lastError: null,
     createdAt: ctx.now,
@@ -99,15 +143,37 @@ export function planWork(taskName: string, request: WorkRequest | undefined, ctx
     leaseOwner: null,
     leaseExpiresAt: null,
     leaseToken: 0,
+    uniqueName: ctx.uniqueName ?? null,
+    schedule: null,
+    prerequisites: [],
+    inputMerger: 'overwrite',
   };
+}
+
+/** Throws {@link InvalidOptionError} unless `value` is a whole number of at least 1. */
+export function checkMaxAttempts(value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new InvalidOptionError(`The maxAttempts ${String(value)} is invalid; use a whole number of at least 1.`);
+  }
+}
+
+/** A timeout option as stored: 0 for none (`null`), else positive milliseconds. */
+export function resolveTimeout(value: unknown): number {
+  if (value === null) return 0;
+  const ms = parseDuration(value as never, 'timeout');
+  if (ms === 0) throw new InvalidOptionError(`The timeout must be above zero; pass null for no timeout.`);
+  return ms;
 }
 
 /** Throws {@link InvalidOptionError} unless `name` is a usable task name. */
 export function validateTaskName(name: unknown): asserts name is string {
+  validateName(name, 'task name');
+}
+
+/** Throws {@link InvalidOptionError} unless `name` is a non-empty string of at most 200 characters. */
+export function validateName(name: unknown, what: string): asserts name is string {
   if (typeof name !== 'string' || name.trim().length === 0 || name.length > MAX_TASK_NAME_LENGTH) {
-    throw new InvalidOptionError(
-      `The task name ${JSON.stringify(name) ?? String(name)} is invalid; use a non-empty string of at most ${MAX_TASK_NAME_LENGTH} characters.`,
-    );
+    throw new InvalidOptionError(`The ${what} ${JSON.stringify(name) ?? String(name)} is invalid; use a non-empty string of at most ${MAX_TASK_NAME_LENGTH} characters.`);
   }
 }
 
@@ -118,4 +184,22 @@ export function priorityName(rank: number): Priority {
     if (rank >= value && value >= PRIORITY_RANK[best]) best = name;
   }
   return best;
+}
+
+/** A stored spec with its null options resolved from the task definition, then the defaults. */
+export type EffectiveSpec = WorkSpec & { maxAttempts: number; backoff: NonNullable<WorkSpec['backoff']>; timeoutMs: number };
+
+/**
+ * Resolves the options a request left to the task: maxAttempts, backoff, timeout (0 = none).
+ *
+ * @example
+ * applyTaskDefaults(claimed.spec, { maxAttempts: 3 }).maxAttempts // 3 unless the request set it
+ */
+export function applyTaskDefaults(spec: WorkSpec, task: TaskOptions | undefined): EffectiveSpec {
+  return {
+    ...spec,
+    maxAttempts: spec.maxAttempts ?? task?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    backoff: spec.backoff ?? (task?.backoff ? resolveBackoff(task.backoff) : { ...DEFAULT_BACKOFF }),
+    timeoutMs: spec.timeoutMs ?? (task?.timeout === undefined ? DEFAULT_TIMEOUT_MS : resolveTimeout(task.timeout)),
+  };
 }

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { resolveOutcome } from './resolve-outcome.js';
 import { NonRetryableError, RetryLaterError } from '../errors.js';
-import type { WorkSpec } from '../model/work.js';
+import type { EffectiveSpec } from './plan-work.js';
 
-const spec = (over: Partial<WorkSpec> = {}): WorkSpec => ({
+const spec = (over: Partial<EffectiveSpec> = {}): EffectiveSpec => ({
   id: 'w', taskName: 't', state: 'running', inputJson: 'null', outputJson: null, progressJson: null, tags: [], priority: 10,
   runAt: 0, attempt: 1, maxAttempts: 3, backoff: { policy: 'exponential', initialDelayMs: 1000, maxDelayMs: 60_000 },
   timeoutMs: 5000, lastError: null, createdAt: 0, updatedAt: 0, finishedAt: null, leaseOwner: 'a', leaseExpiresAt: 10, leaseToken: 7,
+  uniqueName: null, schedule: null, prerequisites: [], inputMerger: 'overwrite',
   ...over,
 });
 
@@ -52,5 +53,41 @@ describe('resolveOutcome', () => {
     expect(resolveOutcome({ spec: spec(), runId: 1 }, { kind: 'error', error: { code: 42 } }, now).error).toBe('Non-Error thrown: {"code":42}');
     expect(resolveOutcome({ spec: spec(), runId: 1 }, { kind: 'error', error: 'plain' }, now).error).toBe('plain');
     expect(resolveOutcome({ spec: spec(), runId: 1 }, { kind: 'error', error: undefined }, now).error).toBe('Non-Error thrown: undefined');
+  });
+
+  describe('periodic work', () => {
+    const hourly = { kind: 'interval' as const, intervalMs: 3_600_000, flexMs: 0, endOnFailure: false };
+
+    it('re-enqueues a success for the next period, from the completion time, attempts reset', () => {
+      const s = resolveOutcome({ spec: spec({ schedule: hourly, attempt: 2 }), runId: 1 }, { kind: 'success', outputJson: '1' }, now);
+      expect(s).toMatchObject({ state: 'enqueued', runAt: now + 3_600_000, attempt: 0, outcome: 'succeeded', outputJson: '1' });
+    });
+
+    it('runs in the flex window at the end of the next period', () => {
+      const s = resolveOutcome({ spec: spec({ schedule: { ...hourly, flexMs: 600_000 } }), runId: 1 }, { kind: 'success', outputJson: '1' }, now);
+      expect(s.runAt).toBe(now + 3_000_000);
+    });
+
+    it('retries a failure inside the period per backoff', () => {
+      const s = resolveOutcome({ spec: spec({ schedule: hourly, attempt: 1 }), runId: 1 }, { kind: 'error', error: new Error('x') }, now);
+      expect(s).toMatchObject({ state: 'enqueued', runAt: now + 1000, outcome: 'retrying', attempt: 1 });
+    });
+
+    it('moves on to the next period after a final failure', () => {
+      const s = resolveOutcome({ spec: spec({ schedule: hourly, attempt: 3 }), runId: 1 }, { kind: 'error', error: new Error('x') }, now);
+      expect(s).toMatchObject({ state: 'enqueued', runAt: now + 3_600_000, outcome: 'failed', attempt: 0, lastError: 'x' });
+    });
+
+    it('ends the series on a final failure when asked', () => {
+      const s = resolveOutcome({ spec: spec({ schedule: { ...hourly, endOnFailure: true }, attempt: 3 }), runId: 1 }, { kind: 'error', error: new Error('x') }, now);
+      expect(s).toMatchObject({ state: 'failed', outcome: 'failed' });
+    });
+
+    it('uses the cron parser for cron schedules, and ends a series with no next occurrence', () => {
+      const cronSpec = spec({ schedule: { kind: 'cron', expression: 'x', timezone: null, endOnFailure: false } });
+      const cron = { next: (_e: string, _z: string | null, after: number) => (after < 200_000 ? after + 500 : null) };
+      expect(resolveOutcome({ spec: cronSpec, runId: 1 }, { kind: 'success', outputJson: '1' }, now, cron)).toMatchObject({ state: 'enqueued', runAt: now + 500 });
+      expect(resolveOutcome({ spec: cronSpec, runId: 1 }, { kind: 'success', outputJson: '1' }, 300_000, cron)).toMatchObject({ state: 'succeeded' });
+    });
   });
 });

@@ -2,12 +2,16 @@
  * What happens after an attempt: the next state, run time, attempt count and journal entry.
  * Pure. WorkManager's stop semantics: an attempt stopped by the system (shutdown, lost lease) goes
  * back to the queue without being charged; a timeout is the handler's failure and is charged.
+ * Periodic work never finishes on success: it is enqueued for its next period with attempts
+ * reset, and a run that fails for good moves on to the next period unless `endOnFailure`.
  */
 import { NonRetryableError, RetryLaterError } from '../errors.js';
 import { parseDuration } from '../model/duration.js';
-import type { StopReason, WorkSpec } from '../model/work.js';
+import type { StopReason } from '../model/work.js';
 import type { Settlement } from '../store/work-store.js';
 import { backoffDelay } from './backoff.js';
+import type { EffectiveSpec } from './plan-work.js';
+import { nextRunAt, type CronParser } from './schedule.js';
 
 /** How one attempt ended, as the runner saw it. */
 export type AttemptResult =
@@ -15,9 +19,9 @@ export type AttemptResult =
   | { kind: 'error'; error: unknown }
   | { kind: 'stopped'; reason: StopReason };
 
-/** The claim an attempt ran under. */
+/** The claim an attempt ran under, with the task's defaults applied. */
 export interface AttemptClaim {
-  spec: WorkSpec;
+  spec: EffectiveSpec;
   runId: number;
 }
 
@@ -28,13 +32,17 @@ export interface AttemptClaim {
  * resolveOutcome({ spec, runId }, { kind: 'error', error: new Error('503') }, now)
  * // → { state: 'enqueued', runAt: now + 30_000, outcome: 'retrying', ... } on a first attempt
  */
-export function resolveOutcome(claim: AttemptClaim, result: AttemptResult, now: number): Settlement {
+export function resolveOutcome(claim: AttemptClaim, result: AttemptResult, now: number, cron?: CronParser): Settlement {
   const { spec, runId } = claim;
   const base = { id: spec.id, leaseToken: spec.leaseToken, runId, now };
   const attemptsLeft = spec.attempt < spec.maxAttempts;
 
   if (result.kind === 'success') {
-    return { ...base, state: 'succeeded', attempt: spec.attempt, outputJson: result.outputJson, lastError: null, outcome: 'succeeded', error: null, stopReason: null };
+    const success = { ...base, attempt: spec.attempt, outputJson: result.outputJson, lastError: null, outcome: 'succeeded' as const, error: null, stopReason: null };
+    const next = spec.schedule ? nextRunAt(spec.schedule, now, cron) : null;
+    // A periodic series goes on: back to the queue for its next period, attempts reset.
+    if (next !== null) return { ...success, state: 'enqueued', attempt: 0, runAt: next };
+    return { ...success, state: 'succeeded' };
   }
 
   if (result.kind === 'stopped') {
@@ -43,14 +51,14 @@ export function resolveOutcome(claim: AttemptClaim, result: AttemptResult, now: 
     }
     if (result.reason === 'timeout') {
       const message = `Timed out after ${spec.timeoutMs ?? 0} ms`;
-      return failure(base, spec, message, attemptsLeft ? now + backoffDelay(spec.backoff, spec.attempt) : null, 'timeout');
+      return failure(base, spec, message, attemptsLeft ? now + backoffDelay(spec.backoff, spec.attempt) : null, 'timeout', cron);
     }
     // Shutdown or lost lease: the system interrupted the attempt, so it is not charged.
     return { ...base, state: 'enqueued', attempt: Math.max(0, spec.attempt - 1), runAt: now, outcome: 'stopped', error: null, stopReason: result.reason };
   }
 
   const message = errorMessage(result.error);
-  if (result.error instanceof NonRetryableError) return failure(base, spec, message, null, null);
+  if (result.error instanceof NonRetryableError) return failure(base, spec, message, null, null, cron);
   if (result.error instanceof RetryLaterError) {
     let delay: number;
     try {
@@ -58,19 +66,23 @@ export function resolveOutcome(claim: AttemptClaim, result: AttemptResult, now: 
     } catch {
       delay = backoffDelay(spec.backoff, spec.attempt);
     }
-    return failure(base, spec, message, attemptsLeft ? now + delay : null, null);
+    return failure(base, spec, message, attemptsLeft ? now + delay : null, null, cron);
   }
-  return failure(base, spec, message, attemptsLeft ? now + backoffDelay(spec.backoff, spec.attempt) : null, null);
+  return failure(base, spec, message, attemptsLeft ? now + backoffDelay(spec.backoff, spec.attempt) : null, null, cron);
 }
 
 function failure(
   base: Pick<Settlement, 'id' | 'leaseToken' | 'runId' | 'now'>,
-  spec: WorkSpec,
+  spec: EffectiveSpec,
   message: string,
   retryAt: number | null,
   stopReason: StopReason | null,
+  cron: CronParser | undefined,
 ): Settlement {
   if (retryAt === null) {
+    const next = spec.schedule && !spec.schedule.endOnFailure ? nextRunAt(spec.schedule, base.now, cron) : null;
+    // This period failed for good; unless the user asked otherwise, the series moves on.
+    if (next !== null) return { ...base, state: 'enqueued', attempt: 0, runAt: next, lastError: message, outcome: 'failed', error: message, stopReason };
     return { ...base, state: 'failed', attempt: spec.attempt, lastError: message, outcome: 'failed', error: message, stopReason };
   }
   return { ...base, state: 'enqueued', attempt: spec.attempt, runAt: retryAt, lastError: message, outcome: 'retrying', error: message, stopReason };

@@ -3,9 +3,9 @@
  * clock and the conformance suite holds every other store to the same behaviour, so it follows the
  * contract to the letter. It must never read a clock or a platform global, never hand out an object
  * it stores (callers get copies), and never await in the middle of a mutation (that is what makes
- * each method atomic in a single thread).
+ * each method atomic in a single thread, including the caller's unique-work plan).
  */
-import { StoreClosedError } from '../errors.js';
+import { InvalidChainError, StoreClosedError } from '../errors.js';
 import { FINISHED_STATES, WORK_STATES } from '../model/work.js';
 import type { RunOutcome, RunQuery, RunRecord, StopReason, WorkQuery, WorkSpec, WorkState } from '../model/work.js';
 import type {
@@ -18,7 +18,9 @@ import type {
   PruneOptions,
   Settlement,
   StoreCapabilities,
+  UniquePlan,
   WorkStore,
+  WorkUpdate,
 } from './work-store.js';
 
 /** One stored item: the row, its insertion number, and its journal row ids (ascending). */
@@ -31,7 +33,7 @@ interface Entry {
 
 const DEFAULT_PAGE = 100;
 
-/** States `cancel` applies to; finished items are never touched. */
+/** Unfinished states: the ones `cancel` and `update` apply to; finished items are never touched. */
 const CANCELLABLE: ReadonlySet<WorkState> = new Set<WorkState>(['enqueued', 'blocked', 'running']);
 const FINISHED: ReadonlySet<WorkState> = new Set<WorkState>(FINISHED_STATES);
 
@@ -54,26 +56,46 @@ export class MemoryStore implements WorkStore {
   readonly #items = new Map<string, Entry>();
   /** Journal rows by id; ids only grow, so iteration order is id order. */
   readonly #runs = new Map<number, RunRecord>();
+  /**
+   * Prerequisite id to the ids of items that list it: the chain rule follows these edges from a
+   * finished item instead of scanning the store, so a settle stays O(dependents), not O(items).
+   */
+  readonly #dependents = new Map<string, Set<string>>();
   #nextSeq = 1;
   #nextRunId = 1;
   #closed = false;
 
   async enqueue(specs: readonly WorkSpec[]): Promise<void> {
     this.#assertOpen();
-    // Check and copy the whole batch before inserting anything, so a bad spec leaves no partial batch.
-    const seen = new Set<string>();
-    const copies: WorkSpec[] = [];
-    for (const spec of specs) {
-      if (this.#items.has(spec.id) || seen.has(spec.id)) {
-        const where = seen.has(spec.id) ? 'the batch contains it twice' : 'an item with that id already exists';
-        throw new Error(`Cannot enqueue work "${spec.id}": ${where}; nothing in the batch was enqueued. Use a unique id per item.`);
-      }
-      seen.add(spec.id);
-      copies.push(copySpec(spec));
-    }
-    for (const spec of copies) {
-      this.#items.set(spec.id, { spec, seq: this.#nextSeq++, runIds: [] });
-    }
+    this.#insert(this.#checkBatch(specs), null);
+  }
+
+  async enqueueUnique(
+    uniqueName: string,
+    now: number,
+    plan: (existing: WorkSpec[]) => UniquePlan,
+  ): Promise<{ existing: WorkSpec[]; cancelled: string[] }> {
+    this.#assertOpen();
+    // Nothing below awaits, so no other call (unique or not) can interleave between the read and
+    // the writes: that is the whole of the "excludes every other unique enqueue" guarantee here.
+    // Map order is insertion order, so these come oldest first.
+    const same: Entry[] = [];
+    for (const entry of this.#items.values()) if (entry.spec.uniqueName === uniqueName) same.push(entry);
+    // Read before any write: the result reports the items as the plan saw them. The plan gets its
+    // own copies, so whatever it does to them reaches neither the store nor the result.
+    const existing = same.map((entry) => copySpec(entry.spec));
+    const decided = plan(same.map((entry) => copySpec(entry.spec)));
+    // Check the inserts before the first write, so a bad batch leaves the cancels and updates undone too.
+    const inserts = this.#checkBatch(decided.insert);
+    const cancelled = this.#cancelEntries(this.#entriesById(decided.cancel), now);
+    for (const { id, fields } of decided.update) this.#update(id, fields, now);
+    this.#insert(inserts, now);
+    return { existing, cancelled };
+  }
+
+  async update(id: string, fields: WorkUpdate, now: number): Promise<boolean> {
+    this.#assertOpen();
+    return this.#update(id, fields, now);
   }
 
   async claim(options: ClaimOptions): Promise<ClaimedWork[]> {
@@ -81,11 +103,24 @@ export class MemoryStore implements WorkStore {
     const { now, workerId, leaseMs, limit, taskNames } = options;
     if (limit <= 0 || taskNames.length === 0) return [];
     const names = new Set(taskNames);
+    const room = this.#roomPerTask(names, options.taskLimits);
     const due: Entry[] = [];
+    // Items of a limited task are gathered apart: only the best `room` of them can ever be taken.
+    const dueLimited = new Map<string, Entry[]>();
     for (const entry of this.#items.values()) {
       const { spec } = entry;
-      if (spec.state === 'enqueued' && spec.runAt <= now && names.has(spec.taskName)) due.push(entry);
+      if (spec.state !== 'enqueued' || spec.runAt > now || !names.has(spec.taskName)) continue;
+      const free = room.get(spec.taskName);
+      if (free === undefined) due.push(entry);
+      else if (free > 0) {
+        let list = dueLimited.get(spec.taskName);
+        if (!list) dueLimited.set(spec.taskName, (list = []));
+        list.push(entry);
+      }
     }
+    // Taking in claim order while skipping a limited task's items once its room is used up selects
+    // exactly the best `room` items of each limited task plus the unlimited ones, so merge those.
+    for (const [taskName, list] of dueLimited) due.push(...takeFirst(list, room.get(taskName) ?? 0, claimOrder));
     return takeFirst(due, limit, claimOrder).map((entry) => {
       const { spec } = entry;
       spec.state = 'running';
@@ -154,6 +189,8 @@ export class MemoryStore implements WorkStore {
       run.error = settlement.error;
       run.stopReason = settlement.stopReason;
     }
+    // A periodic success settles to `enqueued`, which finishes nothing, so its dependents wait.
+    if (FINISHED.has(state)) this.#resolveDependents([spec.id], now);
     return true;
   }
 
@@ -165,31 +202,14 @@ export class MemoryStore implements WorkStore {
     const targets: Entry[] = [];
     if (!all && tags.size === 0) {
       // Ids only: look them up instead of scanning the whole store.
-      for (const id of new Set(options.ids ?? [])) {
-        const entry = this.#items.get(id);
-        if (entry) targets.push(entry);
-      }
+      targets.push(...this.#entriesById(options.ids ?? []));
     } else {
       const ids = new Set(options.ids ?? []);
       for (const entry of this.#items.values()) {
         if (all || ids.has(entry.spec.id) || entry.spec.tags.some((tag) => tags.has(tag))) targets.push(entry);
       }
     }
-    const cancelled: string[] = [];
-    for (const entry of targets) {
-      const { spec } = entry;
-      if (!CANCELLABLE.has(spec.state)) continue;
-      spec.state = 'cancelled';
-      spec.finishedAt = now;
-      spec.updatedAt = now;
-      // Bumping the token is what makes a running owner's heartbeat and settle fail from now on.
-      spec.leaseToken += 1;
-      spec.leaseOwner = null;
-      spec.leaseExpiresAt = null;
-      this.#closeOpenRuns(entry, now, 'cancelled', 'cancelled');
-      cancelled.push(spec.id);
-    }
-    return cancelled;
+    return this.#cancelEntries(targets, now);
   }
 
   async reconcile(now: number): Promise<string[]> {
@@ -236,6 +256,8 @@ export class MemoryStore implements WorkStore {
     const states = query.states ? new Set(query.states) : undefined;
     const taskNames = query.taskNames ? new Set(query.taskNames) : undefined;
     const tags = query.tags ? new Set(query.tags) : undefined;
+    const uniqueNames = query.uniqueNames ? new Set(query.uniqueNames) : undefined;
+    const { dependentsOf } = query;
     const matches: Entry[] = [];
     for (const entry of this.#items.values()) {
       const { spec } = entry;
@@ -243,6 +265,8 @@ export class MemoryStore implements WorkStore {
       if (states && !states.has(spec.state)) continue;
       if (taskNames && !taskNames.has(spec.taskName)) continue;
       if (tags && !spec.tags.some((tag) => tags.has(tag))) continue;
+      if (uniqueNames && (spec.uniqueName === null || !uniqueNames.has(spec.uniqueName))) continue;
+      if (dependentsOf !== undefined && !spec.prerequisites.includes(dependentsOf)) continue;
       matches.push(entry);
     }
     matches.sort((a, b) => b.spec.createdAt - a.spec.createdAt || b.seq - a.seq);
@@ -320,14 +344,21 @@ export class MemoryStore implements WorkStore {
     this.#assertOpen();
     const { finishedBefore } = options;
     const runsEndedBefore = options.runsEndedBefore ?? finishedBefore;
+    // A finished prerequisite of unfinished work must stay: the chain rule and the input merger
+    // still read it when that work's other prerequisites finish.
+    const needed = new Set<string>();
+    for (const { spec } of this.#items.values()) {
+      if (!FINISHED.has(spec.state)) for (const id of spec.prerequisites) needed.add(id);
+    }
     let work = 0;
     let runs = 0;
     for (const [id, entry] of this.#items) {
       const { spec } = entry;
-      if (FINISHED.has(spec.state) && spec.finishedAt !== null && spec.finishedAt < finishedBefore) {
+      if (FINISHED.has(spec.state) && spec.finishedAt !== null && spec.finishedAt < finishedBefore && !needed.has(id)) {
         // Finished work goes with its whole journal.
         for (const runId of entry.runIds) if (this.#runs.delete(runId)) runs += 1;
         this.#items.delete(id);
+        this.#unlink(spec);
         work += 1;
         continue;
       }
@@ -348,10 +379,179 @@ export class MemoryStore implements WorkStore {
     this.#closed = true;
     this.#items.clear();
     this.#runs.clear();
+    this.#dependents.clear();
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new StoreClosedError();
+  }
+
+  /**
+   * Validates a batch and copies it, writing nothing: ids must be new and unique, and every
+   * prerequisite must be stored already or come earlier in the batch (which also rules out cycles).
+   */
+  #checkBatch(specs: readonly WorkSpec[]): WorkSpec[] {
+    const seen = new Set<string>();
+    const copies: WorkSpec[] = [];
+    for (const spec of specs) {
+      if (this.#items.has(spec.id) || seen.has(spec.id)) {
+        const where = seen.has(spec.id) ? 'the batch contains it twice' : 'an item with that id already exists';
+        throw new Error(`Cannot enqueue work "${spec.id}": ${where}; nothing in the batch was enqueued. Use a unique id per item.`);
+      }
+      for (const prerequisite of spec.prerequisites) {
+        if (this.#items.has(prerequisite) || seen.has(prerequisite)) continue;
+        throw new InvalidChainError(
+          `Cannot enqueue work "${spec.id}": its prerequisite "${prerequisite}" is neither stored nor earlier in the batch; nothing in the batch was enqueued.`,
+        );
+      }
+      seen.add(spec.id);
+      copies.push(copySpec(spec));
+    }
+    return copies;
+  }
+
+  /**
+   * Inserts checked copies in order, then resolves each new blocked item against its prerequisites
+   * at `now`, or at its own `createdAt` when `now` is null (a plain enqueue). Prerequisites always
+   * come first, so one pass in batch order settles every chain inside the batch, and no stored item
+   * can depend on a new one, so nothing outside the batch changes.
+   */
+  #insert(copies: readonly WorkSpec[], now: number | null): void {
+    for (const spec of copies) {
+      this.#items.set(spec.id, { spec, seq: this.#nextSeq++, runIds: [] });
+      for (const prerequisite of spec.prerequisites) {
+        let dependents = this.#dependents.get(prerequisite);
+        if (!dependents) this.#dependents.set(prerequisite, (dependents = new Set()));
+        dependents.add(spec.id);
+      }
+    }
+    for (const spec of copies) this.#applyChainRule(spec, now ?? spec.createdAt);
+  }
+
+  /** The entries for `ids`, each once, in the order given; unknown ids are skipped. */
+  #entriesById(ids: readonly string[]): Entry[] {
+    const entries: Entry[] = [];
+    for (const id of new Set(ids)) {
+      const entry = this.#items.get(id);
+      if (entry) entries.push(entry);
+    }
+    return entries;
+  }
+
+  /** Cancels the unfinished entries among `targets`, then their chains; returns the ids it cancelled itself. */
+  #cancelEntries(targets: readonly Entry[], now: number): string[] {
+    const cancelled: string[] = [];
+    for (const entry of targets) {
+      const { spec } = entry;
+      if (!CANCELLABLE.has(spec.state)) continue;
+      spec.state = 'cancelled';
+      spec.finishedAt = now;
+      spec.updatedAt = now;
+      // Bumping the token is what makes a running owner's heartbeat and settle fail from now on.
+      spec.leaseToken += 1;
+      spec.leaseOwner = null;
+      spec.leaseExpiresAt = null;
+      this.#closeOpenRuns(entry, now, 'cancelled', 'cancelled');
+      cancelled.push(spec.id);
+    }
+    // Dependents cancelled by the chain rule are not listed: only what the selector matched is.
+    this.#resolveDependents(cancelled, now);
+    return cancelled;
+  }
+
+  /** Writes the given update fields to an unfinished item; false when it is missing or finished. */
+  #update(id: string, fields: WorkUpdate, now: number): boolean {
+    const spec = this.#items.get(id)?.spec;
+    if (!spec || !CANCELLABLE.has(spec.state)) return false;
+    // Field by field from the allowed set: a caller's extra keys (state, leaseToken, …) never land.
+    if (fields.inputJson !== undefined) spec.inputJson = fields.inputJson;
+    if (fields.tags !== undefined) spec.tags = [...fields.tags];
+    if (fields.priority !== undefined) spec.priority = fields.priority;
+    if (fields.runAt !== undefined) spec.runAt = fields.runAt;
+    if (fields.maxAttempts !== undefined) spec.maxAttempts = fields.maxAttempts;
+    if (fields.backoff !== undefined) spec.backoff = fields.backoff === null ? null : { ...fields.backoff };
+    if (fields.timeoutMs !== undefined) spec.timeoutMs = fields.timeoutMs;
+    if (fields.schedule !== undefined) spec.schedule = copyJson(fields.schedule);
+    spec.updatedAt = now;
+    return true;
+  }
+
+  /**
+   * The chain rule, from items that just finished: re-examines their blocked dependents, and the
+   * dependents of any that this fails or cancels in turn, until nothing changes.
+   */
+  #resolveDependents(finishedIds: readonly string[], now: number): void {
+    const pending = [...finishedIds];
+    for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+      for (const dependentId of this.#dependents.get(id) ?? []) {
+        const dependent = this.#items.get(dependentId)?.spec;
+        if (dependent && this.#applyChainRule(dependent, now)) pending.push(dependentId);
+      }
+    }
+  }
+
+  /**
+   * Applies the chain rule to one item at `now`: a blocked item with a failed prerequisite fails,
+   * else with a cancelled one is cancelled, else once all have succeeded is enqueued. Returns true
+   * when the item finished (so its own dependents need a look). An item with no prerequisites is
+   * left blocked: it waits on no chain, so the rule has nothing to decide for it.
+   */
+  #applyChainRule(spec: WorkSpec, now: number): boolean {
+    if (spec.state !== 'blocked' || spec.prerequisites.length === 0) return false;
+    let failed: string | undefined;
+    let cancelled = false;
+    let succeeded = true;
+    for (const id of spec.prerequisites) {
+      const state = this.#items.get(id)?.spec.state;
+      if (state === 'failed') {
+        failed = id;
+        break;
+      }
+      if (state === 'cancelled') cancelled = true;
+      else if (state !== 'succeeded') succeeded = false;
+    }
+    if (failed !== undefined) {
+      spec.state = 'failed';
+      spec.lastError = `Prerequisite ${failed} failed.`;
+      spec.finishedAt = now;
+    } else if (cancelled) {
+      spec.state = 'cancelled';
+      spec.finishedAt = now;
+    } else if (succeeded) {
+      spec.state = 'enqueued';
+      spec.runAt = Math.max(spec.runAt, now);
+    } else {
+      // Still waiting on an unfinished prerequisite: nothing changed, so updatedAt stays too.
+      return false;
+    }
+    spec.updatedAt = now;
+    return spec.state !== 'enqueued';
+  }
+
+  /** Drops a deleted item from the dependents index, both as a dependent and as a prerequisite. */
+  #unlink(spec: WorkSpec): void {
+    this.#dependents.delete(spec.id);
+    for (const prerequisite of spec.prerequisites) {
+      const dependents = this.#dependents.get(prerequisite);
+      dependents?.delete(spec.id);
+      if (dependents?.size === 0) this.#dependents.delete(prerequisite);
+    }
+  }
+
+  /** How many more items of each limited task (among `names`) may start: `limit - running`, at least 0. */
+  #roomPerTask(names: ReadonlySet<string>, taskLimits: Readonly<Record<string, number>> | undefined): Map<string, number> {
+    const room = new Map<string, number>();
+    if (!taskLimits) return room;
+    for (const [taskName, max] of Object.entries(taskLimits)) if (names.has(taskName)) room.set(taskName, max);
+    if (room.size === 0) return room;
+    // Running items of every owner count: the limit is store-wide, not per worker.
+    for (const { spec } of this.#items.values()) {
+      const free = room.get(spec.taskName);
+      if (free !== undefined && spec.state === 'running') room.set(spec.taskName, free - 1);
+    }
+    // Floor, so a fractional limit never lets the heap in takeFirst keep one item too many.
+    for (const [taskName, free] of room) room.set(taskName, Math.max(0, Math.floor(free)));
+    return room;
   }
 
   /** The item if it is `running` under `leaseToken`: the fence every owner-side write passes. */
@@ -392,8 +592,13 @@ function copySpec(spec: WorkSpec): WorkSpec {
     runAt: spec.runAt,
     attempt: spec.attempt,
     maxAttempts: spec.maxAttempts,
-    backoff: { policy: spec.backoff.policy, initialDelayMs: spec.backoff.initialDelayMs, maxDelayMs: spec.backoff.maxDelayMs },
+    backoff: spec.backoff === null ? null : { policy: spec.backoff.policy, initialDelayMs: spec.backoff.initialDelayMs, maxDelayMs: spec.backoff.maxDelayMs },
     timeoutMs: spec.timeoutMs,
+    uniqueName: spec.uniqueName,
+    // Opaque to stores: copied whole, whatever its shape, and returned exactly as given.
+    schedule: copyJson(spec.schedule),
+    prerequisites: [...spec.prerequisites],
+    inputMerger: spec.inputMerger,
     lastError: spec.lastError,
     createdAt: spec.createdAt,
     updatedAt: spec.updatedAt,
@@ -402,6 +607,15 @@ function copySpec(spec: WorkSpec): WorkSpec {
     leaseExpiresAt: spec.leaseExpiresAt,
     leaseToken: spec.leaseToken,
   };
+}
+
+/** A deep copy of a JSON-shaped value (plain objects, arrays, primitives). */
+function copyJson<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(copyJson) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) copy[key] = copyJson(field);
+  return copy as T;
 }
 
 /** Claim order: priority high first, then earliest `runAt`, then insertion order. */

@@ -25,6 +25,11 @@ export interface ClaimOptions {
   limit: number;
   /** Only claim work for these task names (the ones this worker can run). */
   taskNames: readonly string[];
+  /**
+   * Per-task limits on how many items may be `running` at once across the whole store (every
+   * worker and process). A claim takes at most `limit - running` items of such a task.
+   */
+  taskLimits?: Readonly<Record<string, number>>;
 }
 
 /** An item a worker now owns, with the journal row opened for this attempt. */
@@ -60,7 +65,7 @@ export interface Settlement {
   attempt: number;
   /** Next start time when `state` is `enqueued`. */
   runAt?: number;
-  /** Output JSON when `state` is `succeeded`. */
+  /** Output JSON to store when defined: a success, including a periodic run re-enqueued for its next period. */
   outputJson?: string | null;
   /** The error to keep on the item (null clears it, undefined keeps the current one). */
   lastError?: string | null;
@@ -93,6 +98,21 @@ export interface NextWakeOptions {
   excludeOwner?: string;
 }
 
+/** Fields of an unfinished item that {@link WorkStore.update} may change. */
+export type WorkUpdate = Partial<
+  Pick<WorkSpec, 'inputJson' | 'tags' | 'priority' | 'runAt' | 'maxAttempts' | 'backoff' | 'timeoutMs' | 'schedule'>
+>;
+
+/** What a unique-work plan asks {@link WorkStore.enqueueUnique} to do, all in one transaction. */
+export interface UniquePlan {
+  /** New items to insert (as {@link WorkStore.enqueue}); they may list existing items as prerequisites. */
+  insert: WorkSpec[];
+  /** Existing unfinished items to cancel (as {@link WorkStore.cancel}). */
+  cancel: string[];
+  /** Existing unfinished items to change in place (as {@link WorkStore.update}). */
+  update: Array<{ id: string; fields: WorkUpdate }>;
+}
+
 /** One row of {@link WorkStore.counts}. */
 export interface CountRow {
   taskName: string;
@@ -107,16 +127,45 @@ export interface CountRow {
  *
  * Every method is atomic. Every write that changes a `running` item checks its `leaseToken`
  * (fencing), so a worker that lost its lease cannot overwrite the result of the next owner.
+ *
+ * **Chains.** An item with prerequisites is stored `blocked`. Whenever a transaction finishes an
+ * item (settle to succeeded, failed or cancelled; cancel; a unique plan's cancel) or inserts
+ * blocked items, the store applies the chain rule before committing, repeating until nothing
+ * changes: a `blocked` item with a `failed` prerequisite becomes `failed` (`lastError`
+ * "Prerequisite <id> failed.", `finishedAt` now); else with a `cancelled` prerequisite becomes
+ * `cancelled` (`finishedAt` now); else, when every prerequisite has `succeeded`, becomes
+ * `enqueued` with `runAt = max(runAt, now)`. Each change sets `updatedAt` now.
  */
 export interface WorkStore {
   readonly capabilities: StoreCapabilities;
 
-  /** Inserts new items (state `enqueued` or `blocked`, attempt 0, token 0), all or none. */
+  /**
+   * Inserts new items (state `enqueued` or `blocked`, attempt 0, token 0), stored as given, all or
+   * none. A prerequisite must be in the batch (earlier) or already stored; an unknown id, or an id
+   * that already exists, rejects the whole batch. Then applies the chain rule (`now` is each
+   * spec's `createdAt`).
+   */
   enqueue(specs: readonly WorkSpec[]): Promise<void>;
 
   /**
+   * Unique work: in one transaction that excludes every other unique enqueue of the same name
+   * (across processes), reads all items with `uniqueName` in any state (oldest first), asks the
+   * pure `plan` what to do, applies it (cancels, then updates, then inserts, then the chain rule)
+   * and returns the existing items it read and the ids it cancelled. If `plan` throws, nothing
+   * changes and the error propagates.
+   */
+  enqueueUnique(uniqueName: string, now: number, plan: (existing: WorkSpec[]) => UniquePlan): Promise<{ existing: WorkSpec[]; cancelled: string[] }>;
+
+  /**
+   * Changes fields of an unfinished item (`enqueued`, `blocked` or `running`) in place; lease and
+   * state are untouched. Returns false if the item is missing or finished.
+   */
+  update(id: string, fields: WorkUpdate, now: number): Promise<boolean>;
+
+  /**
    * Atomically takes up to `limit` items that are `enqueued`, due (`runAt <= now`) and for one of
-   * `taskNames`, ordered by priority (high first), then `runAt`, then insertion order. Each becomes
+   * `taskNames` (within `taskLimits`), ordered by priority (high first), then `runAt`, then
+   * insertion order. Each becomes
    * `running` with `attempt + 1`, `leaseToken + 1`, the lease, and a new open journal row.
    */
   claim(options: ClaimOptions): Promise<ClaimedWork[]>;
@@ -171,13 +220,13 @@ export interface WorkStore {
 
   /**
    * When a worker running `taskNames` next has something to do: the earliest `runAt` of their
-   * `enqueued` items, or the earliest lease expiry of a `running` item not held by `excludeOwner`.
+   * `enqueued` items, or the earliest lease expiry of their `running` items not held by `excludeOwner`.
    * Null when nothing is pending. On disk this must be an index lookup, never a scan: it runs
    * after every pass.
    */
   nextWakeAt(options: NextWakeOptions): Promise<number | null>;
 
-  /** Deletes old finished work and journal rows; returns how many of each. */
+  /** Deletes old finished work (never a prerequisite of unfinished work) and journal rows; returns how many of each. */
   prune(options: PruneOptions): Promise<{ work: number; runs: number }>;
 
   /** Releases the store's resources. Idempotent; any other call after it throws StoreClosedError. */

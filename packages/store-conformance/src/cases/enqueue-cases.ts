@@ -5,7 +5,7 @@
 import { expect, it } from 'vitest';
 import type { WorkSpec } from '@offstage/core';
 import { makeSpec } from '../make-spec.js';
-import { settlementFor, type StoreHarness } from '../store-harness.js';
+import { LEASE_MS, settlementFor, WORKER_A, type StoreHarness } from '../store-harness.js';
 
 /** Text that breaks naive encodings: astral emoji, combining marks, CJK, RTL, escapes, separators. */
 const AWKWARD = 'héllo wörld — 日本語 עברית 👩‍👩‍👧 e\u0301 \u2028\u2029 "quoted" \\back\\slash\\ \t\n';
@@ -33,6 +33,10 @@ export function enqueueCases(h: StoreHarness): void {
       maxAttempts: 7,
       backoff: { policy: 'linear', initialDelayMs: 1_500, maxDelayMs: 60_000 },
       timeoutMs: 120_000,
+      uniqueName: 'nightly "report", ü',
+      schedule: null,
+      prerequisites: [],
+      inputMerger: 'overwrite',
       lastError: null,
       createdAt: 1_700_000_000_000,
       updatedAt: 1_700_000_000_001,
@@ -56,6 +60,38 @@ export function enqueueCases(h: StoreHarness): void {
     expect(await h.store.get('text-1')).toStrictEqual(withText);
   });
 
+  it('round-trips schedules of each kind, task-default nulls, a zero timeout, prerequisites and the merger', async () => {
+    const interval = makeSpec({
+      id: 'interval-1',
+      uniqueName: 'refresh',
+      schedule: { kind: 'interval', intervalMs: 3_600_000, flexMs: 600_000, endOnFailure: true },
+      runAt: 3_000_000,
+    });
+    const cronZoned = makeSpec({
+      id: 'cron-zoned',
+      schedule: { kind: 'cron', expression: '0 */5 * * * *', timezone: 'Europe/Paris', endOnFailure: false },
+    });
+    const cronUtc = makeSpec({ id: 'cron-utc', schedule: { kind: 'cron', expression: '30 2 * * 1-5', timezone: null, endOnFailure: false } });
+    // Null means "the task's default" and 0 means "no timeout": a store that maps one onto the other breaks both.
+    const defaults = makeSpec({ id: 'defaults', maxAttempts: null, backoff: null, timeoutMs: null });
+    const noTimeout = makeSpec({ id: 'no-timeout', timeoutMs: 0, maxAttempts: 1 });
+    // Prerequisites keep their order (the overwrite merger lets later ones win), from the store and the batch.
+    const dependent = makeSpec({ id: 'dependent', prerequisites: ['no-timeout', 'interval-1', 'cron-utc'], inputMerger: 'array', runAt: 42 });
+    const all = [interval, cronZoned, cronUtc, defaults, noTimeout];
+    await h.store.enqueue(all.slice(0, 3));
+    await h.store.enqueue([...all.slice(3), dependent]);
+
+    for (const spec of [...all, dependent]) expect(await h.store.get(spec.id)).toStrictEqual(spec);
+    expect(await h.store.get('dependent')).toMatchObject({ state: 'blocked', runAt: 42, updatedAt: 0 });
+    const claimed = await h.claim({ now: 5_000_000 });
+    expect(claimed.map((c) => c.spec.id).sort()).toEqual(['cron-utc', 'cron-zoned', 'defaults', 'interval-1', 'no-timeout']);
+    // A claim hands back the same fields (stores often map claimed rows with separate code).
+    for (const { spec } of claimed) {
+      const given = all.find((s) => s.id === spec.id);
+      expect(spec).toStrictEqual({ ...given, state: 'running', attempt: 1, leaseToken: 1, leaseOwner: WORKER_A, leaseExpiresAt: 5_000_000 + LEASE_MS, updatedAt: 5_000_000 });
+    }
+  });
+
   it('returns undefined for an unknown id', async () => {
     await h.enqueue({ id: 'a' });
     expect(await h.store.get('b')).toBeUndefined();
@@ -68,26 +104,35 @@ export function enqueueCases(h: StoreHarness): void {
   });
 
   it('stores a copy: changing the spec after enqueue changes nothing stored', async () => {
-    const spec = makeSpec({ id: 'a', tags: ['t1'] });
-    await h.store.enqueue([spec]);
+    const given = () => makeSpec({ id: 'a', tags: ['t1'], schedule: { kind: 'interval', intervalMs: 60_000, flexMs: 0, endOnFailure: false } });
+    const spec = given();
+    const dependent = makeSpec({ id: 'b', prerequisites: ['a'] });
+    await h.store.enqueue([spec, dependent]);
     spec.tags.push('t2');
-    spec.backoff.initialDelayMs = 1;
+    if (spec.backoff) spec.backoff.initialDelayMs = 1;
+    if (spec.schedule?.kind === 'interval') spec.schedule.intervalMs = 1;
     spec.state = 'failed';
-    expect(await h.store.get('a')).toStrictEqual(makeSpec({ id: 'a', tags: ['t1'] }));
+    dependent.prerequisites.push('x');
+    expect(await h.store.get('a')).toStrictEqual(given());
+    expect(await h.store.get('b')).toStrictEqual(makeSpec({ id: 'b', prerequisites: ['a'] }));
   });
 
   it('returns copies: changing a returned item changes nothing stored', async () => {
-    await h.enqueue({ id: 'a', tags: ['t1'] });
+    const schedule = { kind: 'cron', expression: '0 * * * *', timezone: 'UTC', endOnFailure: false } as const;
+    await h.enqueue({ id: 'p' }, { id: 'a', tags: ['t1'], prerequisites: ['p'], schedule });
     const got = await h.store.get('a');
     if (!got) throw new Error('missing');
     got.tags.push('t2');
-    got.backoff.maxDelayMs = 1;
+    if (got.backoff) got.backoff.maxDelayMs = 1;
+    if (got.schedule?.kind === 'cron') got.schedule.expression = '* * * * *';
+    got.prerequisites.length = 0;
     got.state = 'running';
-    const [queried] = await h.store.query({});
+    const [queried] = await h.store.query({ ids: ['a'] });
     if (!queried) throw new Error('missing');
     queried.tags.length = 0;
+    queried.prerequisites.push('q');
     queried.priority = 99;
-    expect(await h.store.get('a')).toStrictEqual(makeSpec({ id: 'a', tags: ['t1'] }));
+    expect(await h.store.get('a')).toStrictEqual(makeSpec({ id: 'a', tags: ['t1'], prerequisites: ['p'], schedule }));
   });
 
   it('rejects a batch that contains the same id twice and inserts none of it', async () => {

@@ -1,7 +1,7 @@
 /**
  * Conformance cases for prune: finished work that finished before the cutoff goes with its whole
  * journal; ended journal rows older than the run cutoff go on their own; live work and open rows
- * always stay. Each deleted row is counted once.
+ * always stay, and so does a finished prerequisite of unfinished work. Each deleted row is counted once.
  */
 import { expect, it } from 'vitest';
 import { settlementFor, type StoreHarness } from '../store-harness.js';
@@ -77,5 +77,38 @@ export function pruneCases(h: StoreHarness): void {
     await h.enqueue({ id: 'a' });
     expect(await h.store.prune({ finishedBefore: 1_000, runsEndedBefore: 1_000 })).toEqual({ work: 0, runs: 0 });
     expect(await remaining()).toEqual(['a']);
+  });
+
+  it('keeps a finished prerequisite while any dependent is unfinished, and deletes it once they all finish', async () => {
+    await h.enqueue({ id: 'p', taskName: 'p' }, { id: 'q', taskName: 'q' }, { id: 'dep', taskName: 'dep', prerequisites: ['p', 'q'] });
+    await h.finish('p', 100);
+    // dep is blocked on q, so p must stay (the chain rule and the input merger still need it).
+    expect(await h.store.prune({ finishedBefore: 10_000, runsEndedBefore: 0 })).toEqual({ work: 0, runs: 0 });
+    expect(await h.store.get('p')).toMatchObject({ state: 'succeeded', outputJson: '{"from":"p"}' });
+
+    await h.finish('q', 200);
+    // dep is enqueued now, still unfinished: both prerequisites stay.
+    expect(await h.store.get('dep')).toMatchObject({ state: 'enqueued' });
+    expect(await h.store.prune({ finishedBefore: 10_000, runsEndedBefore: 0 })).toEqual({ work: 0, runs: 0 });
+    expect(await remaining()).toEqual(['dep', 'p', 'q']);
+
+    await h.finish('dep', 300);
+    expect(await h.store.prune({ finishedBefore: 10_000, runsEndedBefore: 0 })).toEqual({ work: 3, runs: 3 });
+    expect(await remaining()).toEqual([]);
+  });
+
+  it('deletes a prerequisite whose dependents the chain rule finished, and keeps one a live item still waits on', async () => {
+    await h.enqueue(
+      { id: 'root', taskName: 'root' },
+      { id: 'shared', taskName: 'shared' },
+      { id: 'x', taskName: 'x' },
+      { id: 'child', prerequisites: ['root'] },
+      { id: 'waiting', prerequisites: ['shared', 'x'] },
+    );
+    await h.finish('root', 100, 'failed');
+    await h.finish('shared', 100);
+    expect(await h.store.get('child')).toMatchObject({ state: 'failed', finishedAt: 100 });
+    expect(await h.store.prune({ finishedBefore: 1_000, runsEndedBefore: 0 })).toEqual({ work: 2, runs: 1 });
+    expect(await remaining()).toEqual(['shared', 'waiting', 'x']);
   });
 }

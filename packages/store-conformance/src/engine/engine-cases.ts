@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createWorkEngine, NonRetryableError, RetryLaterError, type TaskContext, type WorkStore } from '@offstage/core';
 import { createTestDriver, VirtualClock, type TestDriver, type TestDriverOptions } from '@offstage/core/testing';
 import type { ConformanceTarget } from '../store-harness.js';
+import { describeSemanticsConformance } from './semantics-cases.js';
 
 /** A promise with its resolver exposed, for handlers the test releases by hand. */
 function gate<T = void>(): { promise: Promise<T>; open: (value: T) => void } {
@@ -27,6 +28,7 @@ function untilAborted({ signal }: TaskContext): Promise<never> {
  * describeEngineConformance({ name: 'SqliteStore', open: async () => openSqliteStore(':memory:') })
  */
 export function describeEngineConformance(target: ConformanceTarget): void {
+  describeSemanticsConformance(target);
   describe(`${target.name}: engine behaviour`, () => {
     let driver: TestDriver | undefined;
     const start = async (options: TestDriverOptions): Promise<TestDriver> => {
@@ -333,7 +335,7 @@ export function describeEngineConformance(target: ConformanceTarget): void {
     });
 
     it('prunes finished work older than the given age, with its journal', async () => {
-      const d = await start({ tasks: { t: () => 'ok' } });
+      const d = await start({ keepResultsFor: null, tasks: { t: () => 'ok' } });
       const old = await d.enqueue('t');
       await d.advance('2d');
       const recent = await d.enqueue('t');
