@@ -8,6 +8,7 @@ import { cancelCases } from './cases/cancel-cases.js';
 import { chainCases } from './cases/chain-cases.js';
 import { claimCases } from './cases/claim-cases.js';
 import { closeCases } from './cases/close-cases.js';
+import { constraintStoreCases } from './cases/constraint-cases.js';
 import { countsCases } from './cases/counts-cases.js';
 import { enqueueCases } from './cases/enqueue-cases.js';
 import { heartbeatCases } from './cases/heartbeat-cases.js';
@@ -45,6 +46,7 @@ const SECTIONS: ReadonlyArray<readonly [string, (h: StoreHarness) => void]> = [
   ['counts', countsCases],
   ['nextWakeAt', nextWakeCases],
   ['prune', pruneCases],
+  ['constraints and durations', constraintStoreCases],
   ['close', closeCases],
 ];
 

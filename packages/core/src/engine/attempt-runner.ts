@@ -11,9 +11,10 @@ import { decodeJson, encodeJson } from '../policy/encode-json.js';
 import { resolveOutcome, type AttemptResult } from '../policy/resolve-outcome.js';
 import type { EffectiveSpec } from '../policy/plan-work.js';
 import type { CronParser } from '../policy/schedule.js';
+import { decideRetry, type ErrorClassifier } from '../policy/classify-error.js';
 import type { EventHub } from './events.js';
 import { AttemptStoppedError, type TaskDefinition } from './task.js';
-import { NonRetryableError } from '../errors.js';
+import { NonRetryableError, RetryLaterError } from '../errors.js';
 
 /** How often persisted progress may be written for one attempt. */
 export const PROGRESS_WRITE_INTERVAL_MS = 250;
@@ -27,6 +28,8 @@ export interface AttemptDeps {
   maxOutputBytes: number;
   /** Evaluates cron schedules for periodic work. */
   cron?: CronParser;
+  /** Maps a failure to a retry rule; null for the work's own backoff only. */
+  classifier: ErrorClassifier | null;
   /** The handler's input: the stored input, merged with prerequisites' outputs for chains. */
   loadInput(spec: EffectiveSpec): Promise<unknown>;
 }
@@ -36,6 +39,8 @@ const STOP_MESSAGES: Record<StopReason, string> = {
   cancelled: 'The work was cancelled.',
   shutdown: 'The worker is shutting down.',
   'lease-lost': 'The worker lost its lease on this work.',
+  'constraint-lost': 'A constraint of this work is no longer met.',
+  'budget-expired': 'The time budget for this run window ran out.',
 };
 
 /**
@@ -66,6 +71,11 @@ export class AttemptRunner {
     this.id = claim.spec.id;
     this.stopped = new Promise((resolve) => (this.resolveStop = resolve));
     this.done = this.run();
+  }
+
+  /** The claimed row, with task defaults applied. */
+  get spec(): EffectiveSpec {
+    return this.claim.spec;
   }
 
   /** Stops the attempt: aborts its signal and settles it for `reason` without waiting for the handler. */
@@ -143,8 +153,20 @@ export class AttemptRunner {
         return { kind: 'error', error: new NonRetryableError((error as Error).message) };
       }
     } catch (error) {
-      return { kind: 'error', error };
+      return this.classify(error);
     }
+  }
+
+  /** Runs the classifier on a handler's error; a throwing classifier is journalled, not fatal. */
+  private classify(error: unknown): AttemptResult {
+    if (!this.deps.classifier || error instanceof NonRetryableError || error instanceof RetryLaterError) return { kind: 'error', error };
+    let classifierFailure: string | undefined;
+    const retry = decideRetry(this.deps.classifier, error, this.claim.spec.attempt, (e) => {
+      classifierFailure = `classifier-failed: ${e instanceof Error ? e.message : String(e)}`;
+      this.deps.events.emit('worker:error', { error: e, during: `classifying an error of work ${this.id}` });
+    });
+    if (classifierFailure) return { kind: 'error', error, retry: { rule: classifierFailure, retryInMs: undefined } };
+    return { kind: 'error', error, retry };
   }
 
   private scheduleHeartbeat(): void {

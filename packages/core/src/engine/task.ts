@@ -2,7 +2,8 @@
  * Tasks: named handlers registered in code. Only registered names ever run; work for an unknown
  * name stays enqueued (iOS's permitted-identifier rule).
  */
-import type { BackoffOptions } from '../model/work.js';
+import type { BackoffOptions, StopReason } from '../model/work.js';
+import type { ErrorClassifier } from '../policy/classify-error.js';
 import type { Duration } from '../model/duration.js';
 
 /** What a handler receives for one attempt. */
@@ -44,6 +45,8 @@ export interface TaskOptions {
    * process together (for example 1, so two syncs never overlap).
    */
   concurrency?: number;
+  /** Maps this task's errors to retry rules, instead of the engine's classifier. */
+  classify?: ErrorClassifier;
 }
 
 /** A handler with its defaults. */
@@ -74,8 +77,8 @@ export function defineTask<Input = unknown, Output = unknown>(definition: TaskDe
  */
 export class AttemptStoppedError extends Error {
   /** Why the attempt was stopped. */
-  readonly reason: 'timeout' | 'cancelled' | 'shutdown' | 'lease-lost';
-  constructor(reason: AttemptStoppedError['reason'], message: string) {
+  readonly reason: StopReason;
+  constructor(reason: StopReason, message: string) {
     super(message);
     this.name = 'AttemptStoppedError';
     this.reason = reason;

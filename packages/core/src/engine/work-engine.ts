@@ -40,6 +40,11 @@ import {
 } from '../policy/plan-work.js';
 import { checkPeriodicPolicy, checkWorkPolicy, planUniquePeriodicWork, planUniqueWork, type UniqueDecision, type UniqueOutcome } from '../policy/plan-unique.js';
 import { firstRunAt, type CronParser } from '../policy/schedule.js';
+import { constraintsMet, waitingFor, ALL_MET } from '../policy/constraints.js';
+import { defaultClassifier, type ErrorClassifier } from '../policy/classify-error.js';
+import { toConditions, UNKNOWN_DEVICE, type DeviceState, type SignalName } from '../constraints/device-state.js';
+import type { ConstraintTrackers, SignalTracker } from '../constraints/signal-tracker.js';
+import type { DeviceConditions } from '../store/work-store.js';
 import type { ClaimedWork, WorkStore, WorkUpdate } from '../store/work-store.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { EventHub, type WorkEvents, type WorkListener } from './events.js';
@@ -75,6 +80,70 @@ export interface WorkEngineOptions {
    * most hourly, only inside passes the engine makes anyway: never on a timer of its own.
    */
   keepResultsFor?: Duration | null;
+  /**
+   * Constraint trackers: one per signal (network, charging, battery, storageLow, idle, memory).
+   * Signals without a tracker are unknown, and unknown counts as met.
+   */
+  trackers?: ConstraintTrackers;
+  /**
+   * Maps a failed attempt's error to a retry rule. Default: {@link defaultClassifier} (the
+   * reference table for HTTP-like errors); `null` to always use the work's own backoff. A task's
+   * own `classify` takes precedence.
+   */
+  classifyError?: ErrorClassifier | null;
+  /** What this platform can promise; presets describe themselves. Default: an in-process engine. */
+  platform?: PlatformInfo;
+}
+
+/** Whether background work can run here now, as the platform reports it. */
+export interface PlatformStatus {
+  status: 'available' | 'restricted' | 'denied';
+  /** Why, when not available. */
+  reason?: string;
+}
+
+/** What a platform promises about background work. */
+export interface Guarantees {
+  /** Work survives the process restarting. */
+  survivesRestart: boolean;
+  /** Work survives the device rebooting. */
+  survivesReboot: boolean;
+  /** Work runs while the app is closed (the OS wakes it). */
+  runsWhileAppClosed: boolean;
+  /** The shortest period periodic work may have, in ms (0: none imposed). */
+  minimumIntervalMs: number;
+  /** How long one wake-up may run, in ms, or null when unlimited. */
+  executionBudgetMs: number | null;
+}
+
+/** A platform's self-description for {@link WorkEngine.getStatus} and {@link WorkEngine.guarantees}. */
+export interface PlatformInfo {
+  name: string;
+  status(): PlatformStatus;
+  guarantees: Guarantees;
+}
+
+/** An engine running in a long-lived process with a durable store: the Node default. */
+export const LONG_RUNNING_PROCESS: PlatformInfo = {
+  name: 'long-running process',
+  status: () => ({ status: 'available' }),
+  guarantees: { survivesRestart: true, survivesReboot: true, runsWhileAppClosed: false, minimumIntervalMs: 0, executionBudgetMs: null },
+};
+
+/** What {@link WorkEngine.runDue} did inside its budget. */
+export interface RunDueReport {
+  /** Attempts that ran to a result inside the window, in start order. */
+  ran: Array<{ id: string; taskName: string; outcome: 'succeeded' | 'retrying' | 'failed' }>;
+  /** Attempts stopped at the deadline and put back without being charged. */
+  stopped: string[];
+  /** Tasks whose due work was left because its typical duration did not fit what remained. */
+  skipped: Array<{ taskName: string; typicalMs: number }>;
+  /** Due work still waiting when the window closed (for registered tasks). */
+  stillDue: number;
+  /** When work is next due, for scheduling the next wake-up; null when nothing is pending. */
+  nextWakeAt: Date | null;
+  /** How long the window took, in ms. */
+  elapsedMs: number;
 }
 
 /** What a unique enqueue did, and the item it concerns (the new one, or the one kept or updated). */
@@ -136,6 +205,11 @@ export class WorkEngine {
   private lastAutoPrune = -Infinity;
   private readonly events = new EventHub();
   private readonly observer: WorkObserver;
+  private readonly trackers: ConstraintTrackers;
+  private readonly classifier: ErrorClassifier | null;
+  private readonly platform: PlatformInfo;
+  private trackerSubscriptions: Array<() => void> | null = null;
+  private windowDeadline: number | null = null;
   private readonly tasks = new Map<string, TaskDefinition<never, unknown>>();
   private readonly running = new Map<string, AttemptRunner>();
   private started = false;
@@ -162,6 +236,9 @@ export class WorkEngine {
     this.maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
     this.createId = options.createId ?? (() => createUuidV7(this.clock.now()));
     this.cron = options.cron;
+    this.trackers = options.trackers ?? {};
+    this.classifier = options.classifyError === undefined ? defaultClassifier : options.classifyError;
+    this.platform = options.platform ?? LONG_RUNNING_PROCESS;
     this.keepResultsMs = options.keepResultsFor === null ? null : parseDuration(options.keepResultsFor ?? '1d', 'keepResultsFor');
     this.observer = new WorkObserver({
       getWorkInfo: (id) => this.getWorkInfo(id),
@@ -193,6 +270,9 @@ export class WorkEngine {
     if (definition.maxAttempts !== undefined) checkMaxAttempts(definition.maxAttempts);
     if (definition.backoff !== undefined) resolveBackoff(definition.backoff);
     if (definition.timeout !== undefined) resolveTimeout(definition.timeout);
+    if (definition.classify !== undefined && typeof definition.classify !== 'function') {
+      throw new InvalidOptionError(`The classify option of task "${name}" must be a function from an error to a retry rule.`);
+    }
     if (definition.concurrency !== undefined && (!Number.isInteger(definition.concurrency) || definition.concurrency < 1)) {
       throw new InvalidOptionError(`The concurrency ${String(definition.concurrency)} of task "${name}" is invalid; use a whole number of at least 1.`);
     }
@@ -347,7 +427,7 @@ export class WorkEngine {
     const spec = await this.store.get(id);
     if (!spec) return undefined;
     const runs = await this.store.lastRuns([id]);
-    return toWorkInfo(spec, runs.get(id) ?? null);
+    return toWorkInfo(spec, runs.get(id) ?? null, this.readConditions());
   }
 
   /**
@@ -359,7 +439,8 @@ export class WorkEngine {
   async query(query: WorkQuery = {}): Promise<WorkInfo[]> {
     const specs = await this.store.query(query);
     const runs = await this.store.lastRuns(specs.map((s) => s.id));
-    return specs.map((s) => toWorkInfo(s, runs.get(s.id) ?? null));
+    const conditions = this.readConditions();
+    return specs.map((s) => toWorkInfo(s, runs.get(s.id) ?? null, conditions));
   }
 
   /**
@@ -474,6 +555,103 @@ export class WorkEngine {
   }
 
   /**
+   * What the constraint trackers report now (each signal read afresh where the platform can).
+   *
+   * @example
+   * engine.deviceState().network // { connected: true, metered: false, roaming: false }
+   */
+  deviceState(): DeviceState {
+    const state: DeviceState = { ...UNKNOWN_DEVICE };
+    for (const tracker of Object.values(this.trackers) as Array<SignalTracker<SignalName>>) {
+      tracker.refresh();
+      (state as unknown as Record<string, unknown>)[tracker.signal] = tracker.get();
+    }
+    return state;
+  }
+
+  /** Whether background work can run on this platform now (available, restricted or denied, with the reason). */
+  getStatus(): PlatformStatus & { platform: string } {
+    return { platform: this.platform.name, ...this.platform.status() };
+  }
+
+  /** What this platform promises: survival of restarts and reboots, running while closed, minimum interval, budget. */
+  guarantees(): Guarantees {
+    return { ...this.platform.guarantees };
+  }
+
+  /**
+   * Runs the work that is due (and whose constraints are met) inside a time budget, as a mobile OS
+   * grants one: most important first (expedited, priority, due time); work whose typical duration
+   * (learned from the journal) no longer fits is left for later; at the deadline, or when
+   * `signal` aborts, what still runs is aborted (`budget-expired`) and re-queued without being
+   * charged. For platforms that wake the app (service worker `sync`, expo-background-task);
+   * call it on an engine whose worker loop is not started.
+   *
+   * @example
+   * const report = await engine.runDue({ budget: '25s' })
+   * scheduleNextWake(report.nextWakeAt)
+   */
+  async runDue(options: { budget: Duration; signal?: AbortSignal }): Promise<RunDueReport> {
+    const budgetMs = parseDuration(options.budget, 'budget');
+    if (budgetMs <= 0) throw new InvalidOptionError(`The budget must be above zero, not ${String(options.budget)}; pass the time the platform granted, such as '25s'.`);
+    if (this.started || this.windowDeadline !== null) throw new InvalidStateError(`runDue() needs an engine whose worker loop is not running; stop it first.`);
+    const startedAt = this.clock.now();
+    const deadline = startedAt + budgetMs;
+    this.windowDeadline = deadline;
+    const report: RunDueReport = { ran: [], stopped: [], skipped: [], stillDue: 0, nextWakeAt: null, elapsedMs: 0 };
+    const offs = [
+      this.events.on('work:succeeded', ({ id, taskName }) => void report.ran.push({ id, taskName, outcome: 'succeeded' })),
+      this.events.on('work:retrying', ({ id, taskName }) => void report.ran.push({ id, taskName, outcome: 'retrying' })),
+      this.events.on('work:failed', ({ id, taskName }) => void report.ran.push({ id, taskName, outcome: 'failed' })),
+      this.events.on('work:stopped', ({ id, reason }) => void (reason === 'budget-expired' && report.stopped.push(id))),
+    ];
+    let timer: TimerHandle | null = null;
+    let wakeWindow: () => void = () => {};
+    const onAbort = (): void => wakeWindow();
+    options.signal?.addEventListener('abort', onAbort);
+    try {
+      await this.store.reconcile(startedAt);
+      const taskNames = this.taskNames();
+      const typical = taskNames.length ? await this.store.typicalDurations(taskNames, 20) : new Map<string, number>();
+      timer = this.clock.setTimeout(() => wakeWindow(), budgetMs);
+      const tooLong = new Set<string>();
+      for (;;) {
+        const now = this.clock.now();
+        if (now >= deadline || options.signal?.aborted) break;
+        const fits = taskNames.filter((t) => (typical.get(t) ?? 0) <= deadline - now);
+        for (const t of taskNames) if (!fits.includes(t)) tooLong.add(t);
+        const free = this.concurrency - this.running.size;
+        if (free > 0 && fits.length > 0) {
+          const claimed = await this.store.claim({ now, workerId: this.workerId, leaseMs: this.leaseMs, limit: free, taskNames: fits, taskLimits: this.taskLimits(), conditions: this.readConditions() });
+          for (const c of claimed) this.launch(c);
+        }
+        if (this.running.size === 0) break;
+        // Wait for a slot to free up, the deadline, or an abort.
+        await new Promise<void>((resolve) => {
+          wakeWindow = resolve;
+          void Promise.race([...this.running.values()].map((a) => a.done)).then(resolve);
+        });
+      }
+      for (const attempt of this.running.values()) attempt.stop('budget-expired');
+      await this.allDone();
+      const now = this.clock.now();
+      const counts = await this.store.counts(now);
+      // Tasks left out because their typical run did not fit what remained, and that still have due work.
+      for (const t of tooLong) if (counts.some((r) => r.taskName === t && r.due > 0)) report.skipped.push({ taskName: t, typicalMs: typical.get(t)! });
+      report.stillDue = counts.filter((r) => this.tasks.has(r.taskName)).reduce((n, r) => n + r.due, 0);
+      const next = taskNames.length ? await this.store.nextWakeAt({ taskNames }) : null;
+      report.nextWakeAt = next === null ? null : new Date(next);
+      report.elapsedMs = now - startedAt;
+      return report;
+    } finally {
+      if (timer !== null) this.clock.clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      for (const off of offs) off();
+      this.windowDeadline = null;
+    }
+  }
+
+  /**
    * Subscribes to a lifecycle event; returns an unsubscribe function.
    *
    * @example
@@ -528,6 +706,7 @@ export class WorkEngine {
       for (const attempt of this.running.values()) attempt.stop('shutdown');
       await this.allDone();
     }
+    this.unwatchTrackers();
     this.started = false;
     this.stopping = false;
   }
@@ -554,6 +733,46 @@ export class WorkEngine {
       await this.ticking;
       await this.allDone();
     }
+  }
+
+  /** The conditions stores filter on, from fresh tracker readings. */
+  private readConditions(): DeviceConditions {
+    return this.hasTrackers() ? toConditions(this.deviceState()) : ALL_MET;
+  }
+
+  private hasTrackers(): boolean {
+    return Object.keys(this.trackers).length > 0;
+  }
+
+  private runningConstrained(): boolean {
+    return [...this.running.values()].some((a) => a.spec.constraintMask !== 0 || a.spec.minBattery !== null || a.spec.maxMemory !== null);
+  }
+
+  /**
+   * Watches the trackers only while it matters: some due work waits on a constraint, or some
+   * running attempt has constraints that could be lost. Otherwise no signal is sampled.
+   */
+  private watchTrackers(needed: boolean): void {
+    if (needed && !this.trackerSubscriptions) {
+      this.trackerSubscriptions = (Object.values(this.trackers) as Array<SignalTracker<SignalName>>).map((t) => t.subscribe(() => this.onConditionsChanged()));
+    } else if (!needed && this.trackerSubscriptions) {
+      this.unwatchTrackers();
+    }
+  }
+
+  private unwatchTrackers(): void {
+    for (const off of this.trackerSubscriptions ?? []) off();
+    this.trackerSubscriptions = null;
+  }
+
+  /** A tracker changed: stop attempts whose constraints are lost, and claim work that can now run. */
+  private onConditionsChanged(): void {
+    const conditions = toConditions(this.deviceState());
+    for (const attempt of this.running.values()) {
+      if (!constraintsMet(attempt.spec, conditions)) attempt.stop('constraint-lost');
+    }
+    if (this.observer.active) this.observer.refresh();
+    this.requestTick();
   }
 
   private planContext(taskName: string, now: number): Parameters<typeof planWork>[2] {
@@ -708,15 +927,27 @@ export class WorkEngine {
     }
     const taskNames = this.taskNames();
     if (taskNames.length === 0) return this.disarmWake();
+    const conditions = this.readConditions();
     const free = this.concurrency - this.running.size;
     if (free > 0) {
-      const claimed = await this.store.claim({ now, workerId: this.workerId, leaseMs: this.leaseMs, limit: free, taskNames, taskLimits: this.taskLimits() });
+      const claimed = await this.store.claim({ now, workerId: this.workerId, leaseMs: this.leaseMs, limit: free, taskNames, taskLimits: this.taskLimits(), conditions });
       for (const c of claimed) this.launch(c);
     }
     if (this.stopping) return;
     // Full: every settle triggers a pass, so no timer is needed until a slot frees up.
-    if (this.running.size >= this.concurrency) return this.disarmWake();
-    const next = await this.store.nextWakeAt({ taskNames, excludeOwner: this.workerId });
+    if (this.running.size >= this.concurrency) {
+      if (this.hasTrackers() && this.runningConstrained()) this.watchTrackers(true);
+      return this.disarmWake();
+    }
+    let next = await this.store.nextWakeAt({ taskNames, excludeOwner: this.workerId, conditions });
+    if (this.hasTrackers()) {
+      // Constrained work that is not due yet still needs a pass when it falls due (to watch the
+      // trackers then); constrained work already due waits for a tracker event, not a timer.
+      const nextAny = await this.store.nextWakeAt({ taskNames, excludeOwner: this.workerId });
+      const waitingNow = nextAny !== null && nextAny <= now && (next === null || next > now);
+      this.watchTrackers(waitingNow || this.runningConstrained());
+      if (nextAny !== null && nextAny > now && (next === null || nextAny < next)) next = nextAny;
+    }
     if (next !== null && next <= now) {
       // Due but not claimed: another worker's lease expired (a reconcile will free it), or another
       // process won the race. Retry at once a few times, then back off so this cannot spin.
@@ -743,6 +974,7 @@ export class WorkEngine {
       leaseMs: this.leaseMs,
       maxOutputBytes: this.maxInputBytes,
       cron: this.cron,
+      classifier: task.classify ?? this.classifier,
       loadInput: (spec) => this.loadInput(spec),
     });
     this.running.set(claim.spec.id, attempt);
@@ -786,7 +1018,7 @@ export class WorkEngine {
  * @example
  * toWorkInfo(await store.get(id), null).state
  */
-export function toWorkInfo(spec: WorkSpec, lastRun: RunRecord | null): WorkInfo {
+export function toWorkInfo(spec: WorkSpec, lastRun: RunRecord | null, conditions: DeviceConditions = ALL_MET): WorkInfo {
   return {
     id: spec.id,
     taskName: spec.taskName,
@@ -802,6 +1034,8 @@ export function toWorkInfo(spec: WorkSpec, lastRun: RunRecord | null): WorkInfo 
     uniqueName: spec.uniqueName,
     schedule: spec.schedule,
     prerequisites: [...spec.prerequisites],
+    constraints: spec.constraints ? { ...spec.constraints } : null,
+    waitingFor: spec.state === 'enqueued' ? waitingFor(spec, conditions) : [],
     nextRunAt: spec.state === 'enqueued' ? new Date(spec.runAt) : null,
     lastRun,
     lastError: spec.lastError,

@@ -108,6 +108,8 @@ export interface WorkRequest<Input = unknown> {
   after?: string[];
   /** How prerequisites' outputs merge into this work's input. Default `'overwrite'`. */
   inputMerger?: InputMerger;
+  /** Conditions that must hold for the work to start and keep running. */
+  constraints?: Constraints;
   /**
    * Enqueue even if no handler for this task is registered in this process (a worker elsewhere
    * will run it). Default false: an unknown name is an error.
@@ -134,8 +136,39 @@ export interface PeriodicWorkRequest<Input = unknown> extends Omit<WorkRequest<I
   endOnFailure?: boolean;
 }
 
+/**
+ * Conditions work waits for (WorkManager's Constraints). Work whose constraints are not met stays
+ * enqueued and says what it waits for; a running attempt whose constraint is lost is stopped and
+ * re-queued without being charged.
+ */
+export interface Constraints {
+  /** `connected`: any network; `unmetered`: Wi-Fi or Ethernet; `not-roaming`: not on a roaming cellular network. */
+  network?: 'connected' | 'unmetered' | 'not-roaming';
+  /** The device is on mains power. */
+  charging?: boolean;
+  /** Battery above 15% (`true`), or above the given fraction (0..1). Unknown battery counts as mains power. */
+  batteryNotLow?: boolean | number;
+  /** Free storage is not low (above the platform's threshold; on Node 10% and 1 GiB). */
+  storageNotLow?: boolean;
+  /** The device is idle (no user activity / low load). */
+  deviceIdle?: boolean;
+  /** Memory in use is below this fraction (0..1); `true` means below 85%. */
+  memoryBelow?: boolean | number;
+}
+
+/** A constraint a work item can wait for, as named in `WorkInfo.waitingFor`. */
+export type ConstraintName =
+  | 'network:connected'
+  | 'network:unmetered'
+  | 'network:not-roaming'
+  | 'charging'
+  | 'batteryNotLow'
+  | 'storageNotLow'
+  | 'deviceIdle'
+  | 'memory';
+
 /** Why an attempt stopped before its handler settled it. */
-export type StopReason = 'timeout' | 'cancelled' | 'shutdown' | 'lease-lost';
+export type StopReason = 'timeout' | 'cancelled' | 'shutdown' | 'lease-lost' | 'constraint-lost' | 'budget-expired';
 
 /** How one attempt ended. `retrying` is a failed attempt that will be tried again. */
 export type RunOutcome = 'succeeded' | 'failed' | 'retrying' | 'stopped' | 'cancelled';
@@ -172,6 +205,15 @@ export interface WorkSpec {
   prerequisites: string[];
   /** How prerequisites' outputs merge into the input. */
   inputMerger: InputMerger;
+  /** The constraints as requested, or null (stores keep them as given). */
+  constraints: Constraints | null;
+  /**
+   * Derived from `constraints` by core, for claim filtering: one bit per boolean constraint
+   * (see `CONSTRAINT_BITS`), the battery floor and the memory ceiling (fractions), or null.
+   */
+  constraintMask: number;
+  minBattery: number | null;
+  maxMemory: number | null;
   /** Message of the last failed attempt, or null. */
   lastError: string | null;
   createdAt: number;
@@ -202,6 +244,8 @@ export interface RunRecord {
   outcome: RunOutcome | null;
   error: string | null;
   stopReason: StopReason | null;
+  /** The retry rule that decided what followed a failure (for example `'server-error'`), or null. */
+  rule: string | null;
 }
 
 /** A work item as queries and observers see it. */
@@ -228,6 +272,10 @@ export interface WorkInfo<Output = unknown> {
   schedule: Schedule | null;
   /** Work that must succeed before this runs. */
   prerequisites: string[];
+  /** The constraints the work requires, or null. */
+  constraints: Constraints | null;
+  /** For waiting work: the constraints not met right now, as this process sees them (empty when nothing is missing). */
+  waitingFor: ConstraintName[];
   /** When the next attempt may start, if the item is waiting to run; else null. */
   nextRunAt: Date | null;
   /** The most recent attempt, if any. */

@@ -6,7 +6,7 @@ import type { WorkSpec, WorkState } from '../model/work.js';
 const spec = (id: string, state: WorkState = 'enqueued', over: Partial<WorkSpec> = {}): WorkSpec => ({
   id, taskName: 't', state, inputJson: 'null', outputJson: null, progressJson: null, tags: [], priority: 10, runAt: 100, attempt: 0,
   maxAttempts: null, backoff: null, timeoutMs: null, lastError: null, createdAt: 0, updatedAt: 0, finishedAt: null, leaseOwner: null,
-  leaseExpiresAt: null, leaseToken: 0, uniqueName: 'u', schedule: null, prerequisites: [], inputMerger: 'overwrite', ...over,
+  leaseExpiresAt: null, leaseToken: 0, uniqueName: 'u', schedule: null, prerequisites: [], inputMerger: 'overwrite', constraints: null, constraintMask: 0, minBattery: null, maxMemory: null, ...over,
 });
 
 describe('planUniqueWork', () => {

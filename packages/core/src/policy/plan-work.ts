@@ -10,6 +10,7 @@ import { parseDuration } from '../model/duration.js';
 import { EXPEDITED_RANK, PRIORITY_RANK, type InputMerger, type PeriodicWorkRequest, type Priority, type WorkRequest, type WorkSpec } from '../model/work.js';
 import type { TaskOptions } from '../engine/task.js';
 import { DEFAULT_BACKOFF, resolveBackoff } from './backoff.js';
+import { constraintKey } from './constraints.js';
 import { encodeJson } from './encode-json.js';
 import { firstRunAt, resolveSchedule, type CronParser } from './schedule.js';
 
@@ -33,7 +34,7 @@ export interface PlanContext {
   uniqueName?: string | null;
 }
 
-const REQUEST_KEYS = new Set(['id', 'input', 'delay', 'startAt', 'tags', 'priority', 'maxAttempts', 'backoff', 'timeout', 'allowUnregistered', 'expedited', 'after', 'inputMerger']);
+const REQUEST_KEYS = new Set(['id', 'input', 'delay', 'startAt', 'tags', 'priority', 'maxAttempts', 'backoff', 'timeout', 'allowUnregistered', 'expedited', 'after', 'inputMerger', 'constraints']);
 const PERIODIC_KEYS = new Set([...[...REQUEST_KEYS].filter((k) => k !== 'after' && k !== 'inputMerger'), 'every', 'flex', 'cron', 'timezone', 'endOnFailure']);
 
 /**
@@ -147,6 +148,7 @@ function baseSpec(taskName: string, req: WorkRequest, ctx: PlanContext, runAt: n
     schedule: null,
     prerequisites: [],
     inputMerger: 'overwrite',
+    ...constraintKey(req.constraints),
   };
 }
 

@@ -7,7 +7,7 @@ const spec = (over: Partial<EffectiveSpec> = {}): EffectiveSpec => ({
   id: 'w', taskName: 't', state: 'running', inputJson: 'null', outputJson: null, progressJson: null, tags: [], priority: 10,
   runAt: 0, attempt: 1, maxAttempts: 3, backoff: { policy: 'exponential', initialDelayMs: 1000, maxDelayMs: 60_000 },
   timeoutMs: 5000, lastError: null, createdAt: 0, updatedAt: 0, finishedAt: null, leaseOwner: 'a', leaseExpiresAt: 10, leaseToken: 7,
-  uniqueName: null, schedule: null, prerequisites: [], inputMerger: 'overwrite',
+  uniqueName: null, schedule: null, prerequisites: [], inputMerger: 'overwrite', constraints: null, constraintMask: 0, minBattery: null, maxMemory: null,
   ...over,
 });
 

@@ -16,7 +16,15 @@ import { nextRunAt, type CronParser } from './schedule.js';
 /** How one attempt ended, as the runner saw it. */
 export type AttemptResult =
   | { kind: 'success'; outputJson: string }
-  | { kind: 'error'; error: unknown }
+  | {
+      kind: 'error';
+      error: unknown;
+      /**
+       * What an error classifier decided: retry after `retryInMs`, give up (`null`), or use the
+       * work's own backoff (`undefined`, with `rule` naming why, such as a failed classifier).
+       */
+      retry?: { rule: string; retryInMs: number | null | undefined };
+    }
   | { kind: 'stopped'; reason: StopReason };
 
 /** The claim an attempt ran under, with the task's defaults applied. */
@@ -59,6 +67,13 @@ export function resolveOutcome(claim: AttemptClaim, result: AttemptResult, now: 
 
   const message = errorMessage(result.error);
   if (result.error instanceof NonRetryableError) return failure(base, spec, message, null, null, cron);
+  const retry = result.retry;
+  if (retry && retry.retryInMs !== undefined) {
+    // The classifier's rule decides, within the work's own attempt limit.
+    const retryAt = retry.retryInMs !== null && attemptsLeft ? now + retry.retryInMs : null;
+    return { ...failure(base, spec, message, retryAt, null, cron), rule: retry.rule };
+  }
+  if (retry) return { ...failure(base, spec, message, attemptsLeft ? now + backoffDelay(spec.backoff, spec.attempt) : null, null, cron), rule: retry.rule };
   if (result.error instanceof RetryLaterError) {
     let delay: number;
     try {

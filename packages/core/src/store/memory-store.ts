@@ -7,6 +7,7 @@
  */
 import { InvalidChainError, StoreClosedError } from '../errors.js';
 import { FINISHED_STATES, WORK_STATES } from '../model/work.js';
+import { constraintsMet } from '../policy/constraints.js';
 import type { RunOutcome, RunQuery, RunRecord, StopReason, WorkQuery, WorkSpec, WorkState } from '../model/work.js';
 import type {
   CancelOptions,
@@ -110,6 +111,7 @@ export class MemoryStore implements WorkStore {
     for (const entry of this.#items.values()) {
       const { spec } = entry;
       if (spec.state !== 'enqueued' || spec.runAt > now || !names.has(spec.taskName)) continue;
+      if (options.conditions && !constraintsMet(spec, options.conditions)) continue;
       const free = room.get(spec.taskName);
       if (free === undefined) due.push(entry);
       else if (free > 0) {
@@ -140,6 +142,7 @@ export class MemoryStore implements WorkStore {
         outcome: null,
         error: null,
         stopReason: null,
+        rule: null,
       };
       this.#runs.set(run.id, run);
       entry.runIds.push(run.id);
@@ -188,6 +191,7 @@ export class MemoryStore implements WorkStore {
       run.outcome = settlement.outcome;
       run.error = settlement.error;
       run.stopReason = settlement.stopReason;
+      run.rule = settlement.rule ?? null;
     }
     // A periodic success settles to `enqueued`, which finishes nothing, so its dependents wait.
     if (FINISHED.has(state)) this.#resolveDependents([spec.id], now);
@@ -302,6 +306,25 @@ export class MemoryStore implements WorkStore {
     return last;
   }
 
+  async typicalDurations(taskNames: readonly string[], sample: number): Promise<Map<string, number>> {
+    this.#assertOpen();
+    const names = new Set(taskNames);
+    const byTask = new Map<string, RunRecord[]>();
+    for (const run of this.#runs.values()) {
+      if (run.outcome !== 'succeeded' || run.endedAt === null || !names.has(run.taskName)) continue;
+      let list = byTask.get(run.taskName);
+      if (!list) byTask.set(run.taskName, (list = []));
+      list.push(run);
+    }
+    const out = new Map<string, number>();
+    for (const [taskName, runs] of byTask) {
+      // The most recent `sample` successes, newest first (start time, then journal order).
+      const recent = runs.sort((a, b) => b.startedAt - a.startedAt || b.id - a.id).slice(0, Math.max(1, sample));
+      out.set(taskName, median(recent.map((r) => r.endedAt! - r.startedAt)));
+    }
+    return out;
+  }
+
   async counts(now: number): Promise<CountRow[]> {
     this.#assertOpen();
     const byTask = new Map<string, Map<WorkState, CountRow>>();
@@ -333,8 +356,10 @@ export class MemoryStore implements WorkStore {
     for (const { spec } of this.#items.values()) {
       if (!names.has(spec.taskName)) continue;
       let at: number | null = null;
-      if (spec.state === 'enqueued') at = spec.runAt;
-      else if (spec.state === 'running' && spec.leaseOwner !== options.excludeOwner) at = spec.leaseExpiresAt;
+      if (spec.state === 'enqueued') {
+        if (options.conditions && !constraintsMet(spec, options.conditions)) continue;
+        at = spec.runAt;
+      } else if (spec.state === 'running' && spec.leaseOwner !== options.excludeOwner) at = spec.leaseExpiresAt;
       if (at !== null && (next === null || at < next)) next = at;
     }
     return next;
@@ -578,6 +603,12 @@ export class MemoryStore implements WorkStore {
   }
 }
 
+/** The median of a non-empty list (the lower middle for even lengths, so it is a value that occurred). */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
 /** A deep copy of exactly the WorkSpec fields, so stored state never leaks to or from callers. */
 function copySpec(spec: WorkSpec): WorkSpec {
   return {
@@ -598,6 +629,10 @@ function copySpec(spec: WorkSpec): WorkSpec {
     // Opaque to stores: copied whole, whatever its shape, and returned exactly as given.
     schedule: copyJson(spec.schedule),
     prerequisites: [...spec.prerequisites],
+    constraints: copyJson(spec.constraints),
+    constraintMask: spec.constraintMask,
+    minBattery: spec.minBattery,
+    maxMemory: spec.maxMemory,
     inputMerger: spec.inputMerger,
     lastError: spec.lastError,
     createdAt: spec.createdAt,

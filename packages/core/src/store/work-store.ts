@@ -30,6 +30,22 @@ export interface ClaimOptions {
    * worker and process). A claim takes at most `limit - running` items of such a task.
    */
   taskLimits?: Readonly<Record<string, number>>;
+  /** What the device offers now: only items whose constraints these meet are claimed. Default: everything met. */
+  conditions?: DeviceConditions;
+}
+
+/**
+ * The device's state as the engine's constraint trackers see it, in the form stores filter on:
+ * an item is eligible when `(constraintMask & unmet) = 0`, `minBattery` is null or at most
+ * `battery`, and `maxMemory` is null or above `memory`.
+ */
+export interface DeviceConditions {
+  /** Bits of the boolean constraints not met now (see `CONSTRAINT_BITS`). */
+  unmet: number;
+  /** Battery level 0..1 (1 when unknown or on mains power). */
+  battery: number;
+  /** Fraction of memory in use, 0..1. */
+  memory: number;
 }
 
 /** An item a worker now owns, with the journal row opened for this attempt. */
@@ -73,6 +89,8 @@ export interface Settlement {
   outcome: RunOutcome;
   error: string | null;
   stopReason: StopReason | null;
+  /** The retry rule that applied, recorded on the journal row (undefined: null). */
+  rule?: string | null;
 }
 
 /** Options for {@link WorkStore.cancel}. Selectors are unioned; an empty list matches nothing. */
@@ -94,13 +112,18 @@ export interface PruneOptions {
 /** Options for {@link WorkStore.nextWakeAt}. */
 export interface NextWakeOptions {
   taskNames: readonly string[];
+  /** Only count enqueued items these conditions meet (as in {@link ClaimOptions.conditions}). */
+  conditions?: DeviceConditions;
   /** Leases held by this worker are renewed by heartbeat, so they are not a reason to wake. */
   excludeOwner?: string;
 }
 
 /** Fields of an unfinished item that {@link WorkStore.update} may change. */
 export type WorkUpdate = Partial<
-  Pick<WorkSpec, 'inputJson' | 'tags' | 'priority' | 'runAt' | 'maxAttempts' | 'backoff' | 'timeoutMs' | 'schedule'>
+  Pick<
+    WorkSpec,
+    'inputJson' | 'tags' | 'priority' | 'runAt' | 'maxAttempts' | 'backoff' | 'timeoutMs' | 'schedule' | 'constraints' | 'constraintMask' | 'minBattery' | 'maxMemory'
+  >
 >;
 
 /** What a unique-work plan asks {@link WorkStore.enqueueUnique} to do, all in one transaction. */
@@ -214,6 +237,14 @@ export interface WorkStore {
 
   /** The most recent journal row of each given item. */
   lastRuns(workIds: readonly string[]): Promise<Map<string, RunRecord>>;
+
+  /**
+   * How long each task's recent successful attempts took: the median (the lower middle value for
+   * an even count) of `endedAt - startedAt` over the `sample` most recent `succeeded` journal rows
+   * per task name (by start time, then row id). Tasks with no such row are
+   * absent. Used to decide whether work fits in a time budget.
+   */
+  typicalDurations(taskNames: readonly string[], sample: number): Promise<Map<string, number>>;
 
   /** Counts by task name and state (only non-zero rows), with how many enqueued items are due. */
   counts(now: number): Promise<CountRow[]>;

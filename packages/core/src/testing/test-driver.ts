@@ -116,6 +116,47 @@ export class TestDriver {
     }
   }
 
+  /**
+   * A sleep on the virtual clock, for handlers under test that take time: it resolves when the
+   * driver moves time past it, and rejects with the signal's reason if the signal aborts first.
+   *
+   * @example
+   * tasks: { upload: async ({ signal }) => { await driver.sleep('2s', signal); return 'done' } }
+   */
+  sleep(duration: Duration, signal?: AbortSignal): Promise<void> {
+    const ms = parseDuration(duration, 'sleep');
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason as Error);
+      const timer = this.clock.setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = (): void => {
+        this.clock.clearTimeout(timer);
+        reject(signal!.reason as Error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Runs `engine.runDue()` with virtual time moving from timer to timer until the window closes,
+   * the way a platform wake-up would play out in real time. Stop the worker loop first
+   * (`createTestDriver({ autoStart: false })`).
+   */
+  async runDue(options: Parameters<WorkEngine['runDue']>[0]): Promise<Awaited<ReturnType<WorkEngine['runDue']>>> {
+    let done = false;
+    const window = this.engine.runDue(options).finally(() => (done = true));
+    await this.settle();
+    while (!done) {
+      const next = this.clock.nextTimerAt();
+      if (next === null) break;
+      this.clock.advanceTo(Math.max(next, this.clock.now()));
+      await this.settle();
+    }
+    return window;
+  }
+
   /** The WorkInfo of one item; throws if it does not exist. */
   async info(id: string): Promise<WorkInfo> {
     const info = await this.engine.getWorkInfo(id);

@@ -76,11 +76,15 @@ export function chainCases(h: StoreHarness): void {
   });
 
   it('cancels dependents transitively when a prerequisite is cancelled, returning only the ids selected', async () => {
-    await h.enqueue(item('a'), item('b', ['a']), item('c', ['b']), item('r'), item('s', ['r']), item('t', ['s']));
+    await h.enqueue(item('a'), item('pending'), item('b', ['a']), item('c', ['b']), item('both', ['pending', 'a']));
+    await h.enqueue(item('r'), item('s', ['r']), item('t', ['s']));
     expect(await h.store.cancel({ ids: ['a'], now: 50 })).toEqual(['a']);
     const cancelled = { state: 'cancelled', finishedAt: 50, updatedAt: 50, lastError: null };
     expect(await h.store.get('b')).toMatchObject(cancelled);
     expect(await h.store.get('c')).toMatchObject(cancelled);
+    // Cancelling does not wait for the other, still unfinished prerequisite.
+    expect(await h.store.get('both')).toMatchObject(cancelled);
+    expect(await h.store.get('pending')).toMatchObject({ state: 'enqueued', finishedAt: null });
 
     // A running prerequisite cancelled by the store, and one settled as cancelled by its runner.
     await h.claimOne('r', { now: 60, taskNames: ['r'] });

@@ -128,6 +128,7 @@ export function claimCases(h: StoreHarness): void {
       outcome: null,
       error: null,
       stopReason: null,
+      rule: null,
     });
     expect(typeof claimed.run.id).toBe('number');
     expect(await h.store.get('w')).toStrictEqual(running);

@@ -75,6 +75,7 @@ export function uniqueCases(h: StoreHarness): void {
     await h.finish('old-done', 5);
     const claimed = await h.claimOne('old-running', { now: 10, taskNames: ['old-running'] });
     const replacement = makeSpec(named('new', 'sync', { createdAt: 50, updatedAt: 50, runAt: 50, inputJson: '{"v":2}' }));
+    const before = await Promise.all(['old-running', 'old-queued', 'old-done'].map((id) => h.store.get(id)));
 
     const result = await h.store.enqueueUnique('sync', 50, (existing) => ({
       insert: [replacement],
@@ -83,7 +84,8 @@ export function uniqueCases(h: StoreHarness): void {
       update: [],
     }));
 
-    expect(result.existing.map((s) => s.id)).toEqual(['old-running', 'old-queued', 'old-done']);
+    // The result shows the items as the plan read them, before its own cancels.
+    expect(result.existing).toStrictEqual(before);
     expect(result.cancelled.sort()).toEqual(['old-queued', 'old-running']);
     const running = await h.store.get('old-running');
     expect(running).toMatchObject({ state: 'cancelled', finishedAt: 50, updatedAt: 50, leaseOwner: null, leaseExpiresAt: null });
@@ -123,7 +125,7 @@ export function uniqueCases(h: StoreHarness): void {
     expect(await h.store.get('fourth')).toMatchObject({ state: 'failed', lastError: 'Prerequisite third failed.', finishedAt: 60, updatedAt: 60 });
   });
 
-  it('applies cancels before inserts: an insert waiting on an item the plan cancels is cancelled', async () => {
+  it('cancels an insert that waits on an item the same plan cancels', async () => {
     await h.enqueue(named('a', 'sync'));
     const result = await h.store.enqueueUnique('sync', 70, () => ({
       insert: [makeSpec(named('b', 'sync', { prerequisites: ['a'], createdAt: 70 }))],

@@ -8,6 +8,7 @@ import { createWorkEngine, NonRetryableError, RetryLaterError, type TaskContext,
 import { createTestDriver, VirtualClock, type TestDriver, type TestDriverOptions } from '@offstage/core/testing';
 import type { ConformanceTarget } from '../store-harness.js';
 import { describeSemanticsConformance } from './semantics-cases.js';
+import { describeConstraintConformance } from './constraint-cases.js';
 
 /** A promise with its resolver exposed, for handlers the test releases by hand. */
 function gate<T = void>(): { promise: Promise<T>; open: (value: T) => void } {
@@ -29,6 +30,7 @@ function untilAborted({ signal }: TaskContext): Promise<never> {
  */
 export function describeEngineConformance(target: ConformanceTarget): void {
   describeSemanticsConformance(target);
+  describeConstraintConformance(target);
   describe(`${target.name}: engine behaviour`, () => {
     let driver: TestDriver | undefined;
     const start = async (options: TestDriverOptions): Promise<TestDriver> => {
