@@ -929,13 +929,16 @@ export class WorkEngine {
     if (taskNames.length === 0) return this.disarmWake();
     const conditions = this.readConditions();
     const free = this.concurrency - this.running.size;
+    let filled = false;
     if (free > 0) {
       const claimed = await this.store.claim({ now, workerId: this.workerId, leaseMs: this.leaseMs, limit: free, taskNames, taskLimits: this.taskLimits(), conditions });
       for (const c of claimed) this.launch(c);
+      filled = claimed.length === free;
     }
     if (this.stopping) return;
-    // Full: every settle triggers a pass, so no timer is needed until a slot frees up.
-    if (this.running.size >= this.concurrency) {
+    // Every slot was filled (some may have freed up already): each settle triggers another pass,
+    // so no timer, and no wake-time query, is needed until a claim comes back short.
+    if (filled || this.running.size >= this.concurrency) {
       if (this.hasTrackers() && this.runningConstrained()) this.watchTrackers(true);
       return this.disarmWake();
     }
@@ -1051,15 +1054,33 @@ function toSteps(steps: ChainStep | readonly ChainStep[]): readonly ChainStep[] 
   return list;
 }
 
+/** Random bytes drawn in blocks: one getRandomValues call per 256 ids instead of one per id. */
+const randomPool = new Uint8Array(4096);
+let randomOffset = randomPool.length;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function randomBytes(count: number): Uint8Array {
+  if (randomOffset + count > randomPool.length) {
+    const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
+    if (c?.getRandomValues) c.getRandomValues(randomPool);
+    else for (let i = 0; i < randomPool.length; i++) randomPool[i] = Math.floor(Math.random() * 256);
+    randomOffset = 0;
+  }
+  const out = randomPool.subarray(randomOffset, randomOffset + count);
+  randomOffset += count;
+  return out;
+}
+
 /**
  * A UUIDv7: 48 bits of milliseconds then random bits, so ids sort by creation time and a store's
  * id index grows at its end instead of dirtying a random page per insert.
+ *
+ * @example
+ * createUuidV7(Date.now()) // '019a…-…-7…-…-…'
  */
 export function createUuidV7(nowMs: number): string {
   const bytes = new Uint8Array(16);
-  const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
-  if (c?.getRandomValues) c.getRandomValues(bytes);
-  else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+  bytes.set(randomBytes(10), 6);
   let ms = Math.max(0, Math.floor(nowMs));
   for (let i = 5; i >= 0; i--) {
     bytes[i] = ms % 256;
@@ -1067,6 +1088,10 @@ export function createUuidV7(nowMs: number): string {
   }
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  let hex = '';
+  for (let i = 0; i < 16; i++) {
+    hex += HEX[bytes[i]!];
+    if (i === 3 || i === 5 || i === 7 || i === 9) hex += '-';
+  }
+  return hex;
 }
