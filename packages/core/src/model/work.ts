@@ -148,7 +148,7 @@ export interface Constraints {
   charging?: boolean;
   /** Battery above 15% (`true`), or above the given fraction (0..1). Unknown battery counts as mains power. */
   batteryNotLow?: boolean | number;
-  /** Free storage is not low (above the platform's threshold; on Node 10% and 1 GiB). */
+  /** Free storage is not low (on Node: low means under 10% of the disk and under 1 GiB free). */
   storageNotLow?: boolean;
   /** The device is idle (no user activity / low load). */
   deviceIdle?: boolean;
