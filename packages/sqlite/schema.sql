@@ -12,7 +12,9 @@ CREATE TABLE runs (
   ended_at integer,
   outcome text,
   error text,
-  stop_reason text
+  stop_reason text,
+  -- The retry rule that decided what followed a failure (such as 'server-error'), or null.
+  rule text
 );
 
 CREATE TABLE work (
@@ -27,11 +29,25 @@ CREATE TABLE work (
   priority integer not null,
   run_at integer not null,
   attempt integer not null,
-  max_attempts integer not null,
-  backoff_policy text not null,
-  backoff_initial_ms integer not null,
-  backoff_max_ms integer not null,
+  -- Null: the task's default applies. Backoff is all three columns or none of them.
+  max_attempts integer,
+  backoff_policy text,
+  backoff_initial_ms integer,
+  backoff_max_ms integer,
+  -- Null: the task's default; 0: no timeout.
   timeout_ms integer,
+  unique_name text,
+  -- The periodic Schedule as JSON (opaque to the store), or null for one-time work.
+  schedule_json text,
+  -- Prerequisite ids as given, in order (the merge order of their outputs); work_deps indexes them.
+  prerequisites_json text not null default '[]',
+  input_merger text not null default 'overwrite',
+  -- Constraints as requested (JSON, opaque to the store), and the filter key core derives from
+  -- them: a bit per boolean constraint, a battery floor and a memory ceiling (fractions).
+  constraints_json text,
+  constraint_mask integer not null default 0,
+  min_battery real,
+  max_memory real,
   last_error text,
   created_at integer not null,
   updated_at integer not null,
@@ -40,6 +56,12 @@ CREATE TABLE work (
   lease_expires_at integer,
   lease_token integer not null default 0
 );
+
+CREATE TABLE work_deps (
+  work_seq integer not null references work (seq) on delete cascade,
+  prerequisite_seq integer not null references work (seq) on delete cascade,
+  primary key (work_seq, prerequisite_seq)
+) without rowid;
 
 CREATE TABLE work_tags (
   work_seq integer not null references work (seq) on delete cascade,
@@ -54,12 +76,16 @@ CREATE INDEX runs_work_idx on runs (work_seq, id);
 CREATE INDEX work_claim_idx on work (task_name, priority, run_at) where state = 'enqueued';
 
 CREATE INDEX work_claim_other_idx on work (task_name, priority desc, run_at)
-  where state = 'enqueued' and priority not in (0, 10, 20, 30);
+  where state = 'enqueued' and priority not in (0, 10, 20, 30, 40);
 
 CREATE INDEX work_created_idx on work (created_at);
+
+CREATE INDEX work_deps_prerequisite_idx on work_deps (prerequisite_seq);
 
 CREATE INDEX work_finished_idx on work (finished_at) where finished_at is not null;
 
 CREATE INDEX work_lease_idx on work (lease_expires_at, lease_owner, task_name) where state = 'running';
 
 CREATE INDEX work_tags_tag_idx on work_tags (tag);
+
+CREATE INDEX work_unique_idx on work (unique_name) where unique_name is not null;

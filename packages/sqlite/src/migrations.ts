@@ -19,15 +19,13 @@ export interface Migration {
 export const OFFSTAGE_APPLICATION_ID = 0x6f667374;
 
 /**
- * The priority ranks the claim index is built for (PRIORITY_RANK's values, highest first). The
- * claim and wake-up queries use one equality seek per rank; `work_claim_other_idx` holds any other
- * value, and the predicate text below must stay identical to that index's `where` clause or SQLite
- * will not use it.
+ * The `where` term of `work_claim_other_idx`: every priority outside core's CLAIM_RANKS, which the
+ * claim and wake-up queries seek one rank at a time. Repeated verbatim by the queries that use it
+ * (SQLite uses a partial index only when the query states its predicate), and written out rather
+ * than built from CLAIM_RANKS because it must match the text of a released migration forever; a
+ * test checks it against CLAIM_RANKS.
  */
-export const INDEXED_PRIORITY_RANKS: readonly number[] = [30, 20, 10, 0];
-
-/** The `where` term of `work_claim_other_idx`, repeated verbatim by the queries that use it. */
-export const OTHER_PRIORITY_PREDICATE = 'priority not in (0, 10, 20, 30)';
+export const OTHER_PRIORITY_PREDICATE = 'priority not in (0, 10, 20, 30, 40)';
 
 /**
  * Every migration, in order. Append only.
@@ -38,7 +36,7 @@ export const OTHER_PRIORITY_PREDICATE = 'priority not in (0, 10, 20, 30)';
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    name: 'work, tags and run journal',
+    name: 'work, tags, chains and run journal',
     sql: `
 -- Work items: one row per WorkSpec. seq is the insertion order (the claim and query tie-break).
 create table work (
@@ -53,11 +51,25 @@ create table work (
   priority integer not null,
   run_at integer not null,
   attempt integer not null,
-  max_attempts integer not null,
-  backoff_policy text not null,
-  backoff_initial_ms integer not null,
-  backoff_max_ms integer not null,
+  -- Null: the task's default applies. Backoff is all three columns or none of them.
+  max_attempts integer,
+  backoff_policy text,
+  backoff_initial_ms integer,
+  backoff_max_ms integer,
+  -- Null: the task's default; 0: no timeout.
   timeout_ms integer,
+  unique_name text,
+  -- The periodic Schedule as JSON (opaque to the store), or null for one-time work.
+  schedule_json text,
+  -- Prerequisite ids as given, in order (the merge order of their outputs); work_deps indexes them.
+  prerequisites_json text not null default '[]',
+  input_merger text not null default 'overwrite',
+  -- Constraints as requested (JSON, opaque to the store), and the filter key core derives from
+  -- them: a bit per boolean constraint, a battery floor and a memory ceiling (fractions).
+  constraints_json text,
+  constraint_mask integer not null default 0,
+  min_battery real,
+  max_memory real,
   last_error text,
   created_at integer not null,
   updated_at integer not null,
@@ -67,19 +79,25 @@ create table work (
   lease_token integer not null default 0
 );
 
--- Claims and wake-ups: one bounded range per (task name, priority rank): run_at <= now, in
+-- Claims and wake-ups: one bounded range per (task name, claim rank): run_at <= now, in
 -- (run_at, seq) order, so neither a million future items nor a million due ones make a claim scan.
 create index work_claim_idx on work (task_name, priority, run_at) where state = 'enqueued';
 
--- The same for priorities outside the four ranks (empty unless a caller stores its own numbers);
+-- The same for priorities outside the five ranks (empty unless a caller stores its own numbers);
 -- priority desc so the claim's merge reads it in claim order without a sort.
 create index work_claim_other_idx on work (task_name, priority desc, run_at)
-  where state = 'enqueued' and priority not in (0, 10, 20, 30);
+  where state = 'enqueued' and priority not in (0, 10, 20, 30, 40);
 
 -- Lease expiry of running items (reconcile, next wake-up); as small as the number running.
--- Covers lease_owner and task_name so the wake-up query, which skips its own worker's leases,
--- walks index entries only, never table rows.
+-- Covers lease_owner and task_name so the wake-up query, which skips its own worker's leases, and
+-- a claim under a per-task limit, which counts a task's running items, walk index entries only,
+-- never table rows. (A separate (task_name) index of running items would make that count a seek,
+-- but every claim and settle would pay to maintain it: measured, about 15% on a settle.)
 create index work_lease_idx on work (lease_expires_at, lease_owner, task_name) where state = 'running';
+
+-- Unique work: all items of one name in one range, oldest first (every index entry ends with seq,
+-- the insertion order), for the unique enqueue and queries by name.
+create index work_unique_idx on work (unique_name) where unique_name is not null;
 
 -- Newest-first listing; created_at never changes, so this index costs one insert per item.
 create index work_created_idx on work (created_at);
@@ -96,6 +114,17 @@ create table work_tags (
 
 create index work_tags_tag_idx on work_tags (tag);
 
+-- Chains: one row per (dependent, prerequisite). The primary key reads an item's prerequisites;
+-- work_deps_prerequisite_idx finds the dependents of an item that just finished, so the chain rule
+-- costs one seek per item it touches, never a scan. Deleting either item deletes the edge.
+create table work_deps (
+  work_seq integer not null references work (seq) on delete cascade,
+  prerequisite_seq integer not null references work (seq) on delete cascade,
+  primary key (work_seq, prerequisite_seq)
+) without rowid;
+
+create index work_deps_prerequisite_idx on work_deps (prerequisite_seq);
+
 -- The run journal: one row per attempt, opened by a claim and closed by settle, cancel or reconcile.
 -- Rows point at their item by seq (an integer that grows with insertion), not by id: ids are
 -- usually random UUIDs, and an index on them would dirty a random page for every journal row.
@@ -110,13 +139,17 @@ create table runs (
   ended_at integer,
   outcome text,
   error text,
-  stop_reason text
+  stop_reason text,
+  -- The retry rule that decided what followed a failure (such as 'server-error'), or null.
+  rule text
 );
 
 -- An item's attempts in order (history, last run, cascades).
 create index runs_work_idx on runs (work_seq, id);
 
--- Newest-first journal listing and pruning by age (ended_at >= started_at, so old rows are a prefix).
+-- Newest-first journal listing and pruning by age (ended_at >= started_at, so old rows are a
+-- prefix), and a task's most recent successes (typicalDurations). A partial index of successes
+-- would make that last one a seek, but measured it cost every successful settle about 10%.
 create index runs_started_idx on runs (started_at);
 
 -- Marks the file as offstage's (the ASCII bytes "ofst"; see OFFSTAGE_APPLICATION_ID).

@@ -1,9 +1,10 @@
 /**
  * SqliteStore: the WorkStore contract on one SQLite database, through the synchronous SqliteDriver
- * seam. Each method is one statement or one `begin immediate` transaction, and every write to a
- * running item checks `state = 'running' and lease_token = ?` (fencing), so several processes can
- * share one file. It must never read a clock or decide policy (callers pass `now` and the next
- * state), and never let a driver's raw I/O error escape where a typed store error applies.
+ * seam. Each method is one statement or one `begin immediate` transaction (a unique enqueue runs
+ * its caller's plan inside it), and every write to a running item checks
+ * `state = 'running' and lease_token = ?` (fencing), so several processes can share one file. It
+ * must never read a clock or decide policy (callers pass `now` and the next state), and never let a
+ * driver's raw I/O error escape where a typed store error applies.
  */
 import {
   StoreClosedError,
@@ -18,15 +19,18 @@ import {
   type RunRecord,
   type Settlement,
   type StoreCapabilities,
+  type UniquePlan,
   type WorkQuery,
   type WorkSpec,
   type WorkStore,
+  type WorkUpdate,
 } from '@offstage/core';
 import type { SqliteDriver } from './driver/sqlite-driver.js';
 import { prepareDatabase, type DatabaseSettings, type PreparedDatabase } from './prepare-database.js';
 import { cancelWork } from './queries/cancel-work.js';
 import { claimWork } from './queries/claim-work.js';
 import { countWork } from './queries/count-work.js';
+import { enqueueUniqueWork } from './queries/enqueue-unique-work.js';
 import { enqueueWork } from './queries/enqueue-work.js';
 import { getWork } from './queries/get-work.js';
 import { heartbeatWork } from './queries/heartbeat-work.js';
@@ -39,6 +43,8 @@ import { reconcileLeases } from './queries/reconcile-leases.js';
 import { retryWork } from './queries/retry-work.js';
 import { setProgress } from './queries/set-progress.js';
 import { settleWork } from './queries/settle-work.js';
+import { typicalDurations } from './queries/typical-durations.js';
+import { updateWork } from './queries/update-work.js';
 import { toStoreError } from './to-store-error.js';
 
 /**
@@ -80,6 +86,18 @@ export class SqliteStore implements WorkStore {
 
   async enqueue(specs: readonly WorkSpec[]): Promise<void> {
     this.#use((db) => enqueueWork(db, specs));
+  }
+
+  async enqueueUnique(
+    uniqueName: string,
+    now: number,
+    plan: (existing: WorkSpec[]) => UniquePlan,
+  ): Promise<{ existing: WorkSpec[]; cancelled: string[] }> {
+    return this.#use((db) => enqueueUniqueWork(db, uniqueName, now, plan));
+  }
+
+  async update(id: string, fields: WorkUpdate, now: number): Promise<boolean> {
+    return this.#use((db) => updateWork(db, id, fields, now));
   }
 
   async claim(options: ClaimOptions): Promise<ClaimedWork[]> {
@@ -126,6 +144,10 @@ export class SqliteStore implements WorkStore {
     return this.#use((db) => lastRuns(db, workIds));
   }
 
+  async typicalDurations(taskNames: readonly string[], sample: number): Promise<Map<string, number>> {
+    return this.#use((db) => typicalDurations(db, taskNames, sample));
+  }
+
   async counts(now: number): Promise<CountRow[]> {
     return this.#use((db) => countWork(db, now));
   }
@@ -139,7 +161,8 @@ export class SqliteStore implements WorkStore {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) throw new StoreClosedError();
+    // Idempotent, as the contract says: a second close (a shutdown hook after an explicit close) is a no-op.
+    if (this.#closed) return;
     this.#closed = true;
     this.#use((db) => db.close(), true);
   }

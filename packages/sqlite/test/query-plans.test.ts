@@ -2,7 +2,9 @@
  * The hot paths stay index lookups: every statement claim and nextWakeAt actually run is checked
  * with EXPLAIN QUERY PLAN (no table scan, no sort), on a database holding many future items, many
  * due items of other tasks and many finished ones. A plan that scans would make an idle worker or
- * a claim cost O(queue).
+ * a claim cost O(queue). The same holds for the chain rule (it follows work_deps from the items a
+ * change touches), unique enqueues (one range of work_unique_idx), claims under task limits and
+ * device conditions, update and prune.
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +58,22 @@ function badLines(plans: string[][]): string[] {
   });
 }
 
+/**
+ * Stricter than {@link badLines}: any table read other than by key or index, under any alias
+ * (the chain rule's statements alias work as `p` and `w`), or any sort. Reading json_each (the
+ * caller's own id lists), a co-routine, or work_lease_idx (running items only) is fine; `allow`
+ * lists further lines a statement may show.
+ */
+function strictBadLines(plans: string[][], allow: readonly RegExp[] = []): string[] {
+  return plans.flat().filter((line) => {
+    if (allow.some((re) => re.test(line))) return false;
+    if (/TEMP B-TREE/.test(line)) return true;
+    if (/^SCAN /.test(line)) return !/VIRTUAL TABLE|^SCAN \(subquery-\d+\)$|^SCAN work USING COVERING INDEX work_lease_idx$/.test(line);
+    if (/^SEARCH /.test(line)) return !/USING (COVERING )?INDEX |USING (INTEGER )?PRIMARY KEY|VIRTUAL TABLE|^SEARCH \(subquery-\d+\)$/.test(line);
+    return false;
+  });
+}
+
 describe('query plans of the hot paths', () => {
   const raw = new Database(':memory:');
   const driver = new RecordingDriver(new BetterSqlite3Driver(raw));
@@ -103,6 +121,107 @@ describe('query plans of the hot paths', () => {
       ...(await plansOf(driver, () => store.prune({ finishedBefore: 100 }))),
     ];
     expect(badLines(plans)).toEqual([]);
+  });
+
+  it('closes', async () => {
+    await store.close();
+  });
+});
+
+describe('query plans of chains, unique work, task limits and constraints', () => {
+  const raw = new Database(':memory:');
+  const driver = new RecordingDriver(new BetterSqlite3Driver(raw));
+  const store = new SqliteStore(driver, { path: ':memory:' });
+  const lease = { workerId: 'w', leaseMs: 1_000 };
+  const offline = { unmet: 1, battery: 0.5, memory: 0.5 };
+
+  it('seeds future work, chains, unique names and work waiting for a network', async () => {
+    const specs = [];
+    for (let i = 0; i < 3_000; i++) specs.push(makeWork({ id: `future-${i}`, runAt: 1_000_000 + i }));
+    for (let c = 0; c < 200; c++) {
+      for (let step = 0; step < 5; step++) {
+        const prerequisites = step === 0 ? [] : [`c${c}-${step - 1}`];
+        specs.push(makeWork({ id: `c${c}-${step}`, taskName: 'chain', state: step === 0 ? 'enqueued' : 'blocked', prerequisites }));
+      }
+    }
+    for (let u = 0; u < 500; u++) {
+      for (let k = 0; k < 2; k++) specs.push(makeWork({ id: `u${u}-${k}`, uniqueName: `name-${u}`, runAt: 1_000_000 }));
+    }
+    for (let i = 0; i < 200; i++) specs.push(makeWork({ id: `net-${i}`, runAt: i, constraintMask: 1 }));
+    await store.enqueue(specs);
+    raw.exec('analyze');
+  });
+
+  it('the chain rule follows work_deps from the items a change touches', async () => {
+    const claimChain = async (now: number) => {
+      const [claimed] = await store.claim({ ...lease, now, limit: 1, taskNames: ['chain'] });
+      if (!claimed) throw new Error('no chain step due');
+      return claimed;
+    };
+    const settle = (c: Awaited<ReturnType<typeof claimChain>>, now: number, state: 'succeeded' | 'failed') =>
+      store.settle({ id: c.spec.id, leaseToken: c.spec.leaseToken, runId: c.run.id, now, state, attempt: 1, outcome: state, error: null, stopReason: null });
+    const first = await claimChain(1);
+    const plans = [...(await plansOf(driver, () => settle(first, 2, 'succeeded')))];
+    expect(await store.get(first.spec.id.replace(/-0$/, '-1'))).toMatchObject({ state: 'enqueued', runAt: 2 });
+    const second = await claimChain(3);
+    plans.push(...(await plansOf(driver, () => settle(second, 4, 'failed'))));
+    plans.push(...(await plansOf(driver, () => store.cancel({ ids: ['c150-0'], now: 5 }))));
+    plans.push(...(await plansOf(driver, () => store.enqueue([makeWork({ id: 'after-failed', state: 'blocked', prerequisites: [second.spec.id, 'future-1'] })]))));
+    expect(badLines(plans)).toEqual([]);
+    expect(strictBadLines(plans)).toEqual([]);
+    // The cascades really ran: they are what the plans above were taken from.
+    expect((await store.query({ ids: ['c150-4', 'after-failed'] })).map((s) => s.state)).toEqual(['failed', 'cancelled']);
+  });
+
+  it('a unique enqueue reads its name through work_unique_idx and applies its plan by key', async () => {
+    const plans = await plansOf(driver, () =>
+      store.enqueueUnique('name-3', 10, (existing) => ({
+        insert: [makeWork({ id: 'u3-next', uniqueName: 'name-3', state: 'blocked', prerequisites: existing.map((s) => s.id).slice(1) })],
+        cancel: existing.slice(0, 1).map((s) => s.id),
+        update: existing.slice(1).map((s) => ({ id: s.id, fields: { priority: 20, tags: ['moved'] } })),
+      })),
+    );
+    expect(plans[0]?.join('\n')).toContain('work_unique_idx (unique_name=?)');
+    expect(strictBadLines(plans)).toEqual([]);
+    expect((await store.query({ uniqueNames: ['name-3'] })).map((s) => [s.id, s.state])).toEqual([
+      ['u3-next', 'blocked'],
+      ['u3-1', 'enqueued'],
+      ['u3-0', 'cancelled'],
+    ]);
+  });
+
+  it('claims under task limits and device conditions, and nextWakeAt under conditions, read index ranges only', async () => {
+    const plans = await plansOf(driver, () =>
+      store.claim({ ...lease, now: 500, limit: 5, taskNames: ['noop', 'chain'], taskLimits: { chain: 1, noop: 3 }, conditions: offline }),
+    );
+    plans.push(...(await plansOf(driver, () => store.nextWakeAt({ taskNames: ['noop', 'chain'], excludeOwner: 'w', conditions: offline }))));
+    expect(badLines(plans)).toEqual([]);
+    expect(strictBadLines(plans)).toEqual([]);
+    // Offline, the network items stay; the unique items are not due: nothing of noop to claim.
+    expect(await store.nextWakeAt({ taskNames: ['noop'], conditions: offline })).toBe(1_000_000);
+    expect(await store.nextWakeAt({ taskNames: ['noop'], conditions: { ...offline, unmet: 0 } })).toBe(0);
+  });
+
+  it('typicalDurations walks the journal newest first through runs_started_idx, never sorting', async () => {
+    const plans = await plansOf(driver, () => store.typicalDurations(['chain', 'noop'], 20));
+    expect(plans).toHaveLength(2);
+    expect(strictBadLines(plans, [/^SCAN runs USING INDEX runs_started_idx$/])).toEqual([]);
+    // One chain step succeeded so far: claimed at 1, settled at 2.
+    expect([...(await store.typicalDurations(['chain', 'noop'], 20))]).toEqual([['chain', 1]]);
+  });
+
+  it('update, prune and the unique and dependents filters of query use indexes (query sorts its page)', async () => {
+    const plans = [
+      ...(await plansOf(driver, () => store.update('future-7', { priority: 30, tags: ['x'], backoff: null, constraintMask: 2 }, 20))),
+      ...(await plansOf(driver, () => store.prune({ finishedBefore: 100 }))),
+    ];
+    expect(strictBadLines(plans)).toEqual([]);
+    const queryPlans = [
+      ...(await plansOf(driver, () => store.query({ uniqueNames: ['name-1', 'name-2'] }))),
+      ...(await plansOf(driver, () => store.query({ dependentsOf: 'c9-1' }))),
+    ];
+    expect(strictBadLines(queryPlans, [/^USE TEMP B-TREE FOR ORDER BY$/])).toEqual([]);
+    expect(queryPlans.flat().join('\n')).toMatch(/work_unique_idx[\s\S]*work_deps_prerequisite_idx/);
   });
 
   it('closes', async () => {

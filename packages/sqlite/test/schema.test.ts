@@ -1,14 +1,14 @@
 /**
  * The committed schema dump (schema.sql) matches what the migrations build, so every schema change
- * shows up in review; and the claim index's priority ranks match core's PRIORITY_RANK.
+ * shows up in review; and the claim index's other-priority predicate excludes exactly core's CLAIM_RANKS.
  * Regenerate the dump with: UPDATE_SCHEMA=1 npx vitest run packages/sqlite/test/schema.test.ts
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { PRIORITY_RANK } from '@offstage/core';
+import { CLAIM_RANKS, EXPEDITED_RANK, PRIORITY_RANK } from '@offstage/core';
 import { MIGRATIONS } from '@offstage/sqlite';
-import { INDEXED_PRIORITY_RANKS, OTHER_PRIORITY_PREDICATE } from '../src/migrations.js';
+import { OTHER_PRIORITY_PREDICATE } from '../src/migrations.js';
 import { BetterSqlite3Driver } from '../src/drivers/better-sqlite3-driver.js';
 import { createRequire } from 'node:module';
 import type { BetterSqlite3Database } from '../src/drivers/better-sqlite3-driver.js';
@@ -34,8 +34,9 @@ describe('schema', () => {
     expect(dump).toBe(readFileSync(dumpPath, 'utf8'));
   });
 
-  it('indexes exactly the ranks of PRIORITY_RANK, highest first', () => {
-    expect([...INDEXED_PRIORITY_RANKS]).toEqual(Object.values(PRIORITY_RANK).sort((a, b) => b - a));
+  it('leaves exactly the claim ranks (expedited and PRIORITY_RANK) out of the other-priority index', () => {
+    expect([...CLAIM_RANKS]).toEqual([EXPEDITED_RANK, ...Object.values(PRIORITY_RANK)].sort((a, b) => b - a));
+    expect(OTHER_PRIORITY_PREDICATE).toBe(`priority not in (${[...CLAIM_RANKS].sort((a, b) => a - b).join(', ')})`);
     expect(MIGRATIONS[0]?.sql).toContain(`where state = 'enqueued' and ${OTHER_PRIORITY_PREDICATE}`);
   });
 

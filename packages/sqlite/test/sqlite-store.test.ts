@@ -1,11 +1,12 @@
 /**
  * SqliteStore behaviour beyond the shared conformance suite: claims across more task names than
- * one statement holds, priorities outside PRIORITY_RANK, unlimited claims, capabilities and the
- * connection settings.
+ * one statement holds, priorities outside the claim ranks, unlimited claims, an idempotent close,
+ * capabilities and the connection settings.
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { StoreClosedError } from '@offstage/core';
 import { BetterSqlite3Driver, SqliteStore, type BetterSqlite3Database } from '@offstage/sqlite';
 import { openSqliteStore } from '@offstage/sqlite/better-sqlite3';
 import { TASK_NAMES_PER_STATEMENT } from '../src/queries/claim-work.js';
@@ -53,6 +54,13 @@ describe('SqliteStore', () => {
     expect(await store.claim({ ...claimAll, limit: 0, taskNames: ['noop'] })).toEqual([]);
     expect(await store.claim({ ...claimAll, limit: Infinity, taskNames: ['noop'] })).toHaveLength(30);
     await store.close();
+  });
+
+  it('closes idempotently, and refuses other calls once closed', async () => {
+    const store = openSqliteStore(':memory:');
+    await store.close();
+    await expect(store.close()).resolves.toBeUndefined();
+    await expect(store.get('a')).rejects.toThrow(StoreClosedError);
   });
 
   it('says a file can be shared between processes and an in-memory database cannot', async () => {

@@ -1,10 +1,12 @@
 /**
  * cancelWork: cancels matching `enqueued`, `blocked` or `running` items and closes their open
- * journal rows, in one transaction. It must never touch a finished item, and it bumps the fencing
- * token so a worker still running a cancelled item has its heartbeat and settle refused.
+ * journal rows, then applies the chain rule to their dependents, in one transaction. It must never
+ * touch a finished item, and it bumps the fencing token so a worker still running a cancelled item
+ * has its heartbeat and settle refused.
  */
 import type { CancelOptions } from '@offstage/core';
 import type { SqliteDriver } from '../driver/sqlite-driver.js';
+import { applyChainRule } from './apply-chain-rule.js';
 
 const CANCEL_SET = `
 update work
@@ -49,7 +51,9 @@ where work_seq in (select value from json_each(?)) and ended_at is null`;
 
 /**
  * Cancels by `ids`, `tags` (items carrying any of them, or listed in `ids`) or `all`; returns the
- * ids cancelled: in the order given when selecting by ids only, else in insertion order.
+ * ids cancelled: in the order given when selecting by ids only, else in insertion order. Blocked
+ * dependents the chain rule cancels (or fails) as a result are not listed: only what the selector
+ * matched is, as MemoryStore does.
  *
  * @example
  * cancelWork(db, { tags: ['user:42'], now });
@@ -61,19 +65,35 @@ export function cancelWork(db: SqliteDriver, options: CancelOptions): string[] {
   const all = options.all === true;
   if (!all && ids.length === 0 && tags.length === 0) return [];
   return db.transaction(() => {
-    let rows: { id: string; seq: number }[];
-    let cancelled: string[];
-    if (!all && tags.length === 0) {
-      rows = db.all<{ id: string; seq: number }>(CANCEL_BY_IDS, [now, now, JSON.stringify(ids)]);
-      const hit = new Set(rows.map((r) => r.id));
-      cancelled = ids.filter((id) => hit.has(id));
-    } else {
-      rows = all
-        ? db.all<{ id: string; seq: number }>(CANCEL_ALL, [now, now])
-        : db.all<{ id: string; seq: number }>(CANCEL_BY_TAGS, [now, now, JSON.stringify(ids), JSON.stringify(tags)]);
-      cancelled = rows.sort((a, b) => a.seq - b.seq).map((r) => r.id);
-    }
-    if (rows.length > 0) db.run(CLOSE_RUNS, [now, JSON.stringify(rows.map((r) => r.seq))]);
-    return cancelled;
+    if (!all && tags.length === 0) return cancelByIds(db, ids, now);
+    const rows = all
+      ? db.all<{ id: string; seq: number }>(CANCEL_ALL, [now, now])
+      : db.all<{ id: string; seq: number }>(CANCEL_BY_TAGS, [now, now, JSON.stringify(ids), JSON.stringify(tags)]);
+    rows.sort((a, b) => a.seq - b.seq);
+    afterCancel(db, rows, now);
+    return rows.map((r) => r.id);
   });
+}
+
+/**
+ * Cancels the unfinished items among `ids` inside the caller's transaction, closes their journal
+ * rows and applies the chain rule; returns the ids cancelled, in the order given (each once).
+ *
+ * @example
+ * db.transaction(() => cancelByIds(db, plan.cancel, now));
+ */
+export function cancelByIds(db: SqliteDriver, ids: readonly string[], now: number): string[] {
+  if (ids.length === 0) return [];
+  const rows = db.all<{ id: string; seq: number }>(CANCEL_BY_IDS, [now, now, JSON.stringify(ids)]);
+  afterCancel(db, rows, now);
+  const hit = new Set(rows.map((r) => r.id));
+  return [...new Set(ids)].filter((id) => hit.has(id));
+}
+
+/** Closes the cancelled items' open journal rows and applies the chain rule to their dependents. */
+function afterCancel(db: SqliteDriver, rows: readonly { seq: number }[], now: number): void {
+  if (rows.length === 0) return;
+  const seqs = rows.map((r) => r.seq);
+  db.run(CLOSE_RUNS, [now, JSON.stringify(seqs)]);
+  applyChainRule(db, now, seqs);
 }

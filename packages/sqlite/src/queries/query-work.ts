@@ -32,10 +32,19 @@ export function queryWork(db: SqliteDriver, query: WorkQuery): WorkSpec[] {
     where.push('seq in (select work_seq from work_tags where tag in (select value from json_each(?)))');
     params.push(JSON.stringify(query.tags));
   }
+  if (query.uniqueNames !== undefined) {
+    where.push('unique_name in (select value from json_each(?))');
+    params.push(JSON.stringify(query.uniqueNames));
+  }
+  if (query.dependentsOf !== undefined) {
+    where.push('seq in (select d.work_seq from work_deps as d join work as p on p.seq = d.prerequisite_seq where p.id = ?)');
+    params.push(query.dependentsOf);
+  }
   const [limit, offset] = pageBounds(query.limit, query.offset);
   params.push(limit, offset);
   // Purpose: one page of matching items, newest first (the driver caches one statement per filter shape).
-  // Parameters: a JSON array per given filter, in the order ids, states, task names, tags; limit; offset.
+  // Parameters: per given filter, in the order ids, states, task names, tags, unique names (each a
+  // JSON array), dependentsOf (an id); limit; offset.
   const sql = `select ${WORK_JSON} from work${where.length > 0 ? ` where ${where.join(' and ')}` : ''}
 order by created_at desc, seq desc limit ? offset ?`;
   return db.all<PackedRow>(sql, params).map((row) => unpackWork(row.j).spec);

@@ -1,13 +1,17 @@
 /**
- * settleWork: applies one attempt's resolved result and closes its journal row, in one transaction.
- * It must never apply a result under a stale fencing token: if a reconcile or cancel bumped the
- * token, or the item is no longer running, nothing changes and it returns false.
+ * settleWork: applies one attempt's resolved result, closes its journal row and, when the item
+ * finished, applies the chain rule to its dependents, in one transaction. It must never apply a
+ * result under a stale fencing token: if a reconcile or cancel bumped the token, or the item is no
+ * longer running, nothing changes and it returns false.
  */
-import { FINISHED_STATES, type Settlement } from '@offstage/core';
+import type { Settlement } from '@offstage/core';
 import type { SqliteDriver } from '../driver/sqlite-driver.js';
+import { applyChainRule, releaseDependents } from './apply-chain-rule.js';
 
 /*
- * Purpose: apply an attempt's result to the item, only if it is still running under the token.
+ * Purpose: apply an attempt's result to the item, only if it is still running under the token;
+ * returns its seq and whether anything depends on it (one probe of work_deps_prerequisite_idx
+ * inside this statement, so the chain rule's own statement runs only for chains).
  * Parameters: state, attempt, run_at (null keeps it), set output? (0/1), output_json,
  *   set last_error? (0/1), last_error, finished_at (null keeps it), updated_at, id, lease_token.
  */
@@ -22,14 +26,15 @@ set state = ?,
     updated_at = ?,
     lease_owner = null,
     lease_expires_at = null
-where id = ? and state = 'running' and lease_token = ?`;
+where id = ? and state = 'running' and lease_token = ?
+returning seq, exists (select 1 from work_deps as d where d.prerequisite_seq = work.seq) as has_dependents`;
 
 /*
  * Purpose: close the attempt's journal row, if it is this item's and still open.
- * Parameters: ended_at, outcome, error, stop_reason, id, work_id.
+ * Parameters: ended_at, outcome, error, stop_reason, rule, id, work_id.
  */
 const CLOSE_RUN = `
-update runs set ended_at = ?, outcome = ?, error = ?, stop_reason = ?
+update runs set ended_at = ?, outcome = ?, error = ?, stop_reason = ?, rule = ?
 where id = ? and work_id = ? and ended_at is null`;
 
 /**
@@ -41,9 +46,10 @@ where id = ? and work_id = ? and ended_at is null`;
  */
 export function settleWork(db: SqliteDriver, s: Settlement): boolean {
   const runAt = s.state === 'enqueued' && s.runAt !== undefined ? s.runAt : null;
-  const finishedAt = FINISHED_STATES.includes(s.state) ? s.now : null;
+  const finished = s.state === 'succeeded' || s.state === 'failed' || s.state === 'cancelled';
+  const finishedAt = finished ? s.now : null;
   return db.transaction(() => {
-    const applied = db.run(SETTLE_WORK, [
+    const applied = db.get<{ seq: number; has_dependents: number }>(SETTLE_WORK, [
       s.state,
       s.attempt,
       runAt,
@@ -56,9 +62,18 @@ export function settleWork(db: SqliteDriver, s: Settlement): boolean {
       s.id,
       s.leaseToken,
     ]);
-    if (applied.changes !== 1) return false;
+    if (applied === undefined) return false;
     // Matching work_id too: a wrong runId must not close another item's attempt.
-    db.run(CLOSE_RUN, [s.now, s.outcome, s.error, s.stopReason, s.runId, s.id]);
+    db.run(CLOSE_RUN, [s.now, s.outcome, s.error, s.stopReason, s.rule ?? null, s.runId, s.id]);
+    if (applied.has_dependents === 0) return true;
+    // The chain rule runs in this same transaction. As a second transaction it could be lost to a
+    // crash between the two, leaving a dependent blocked forever behind prerequisites that all
+    // succeeded (nothing would look at it again); and two processes settling a dependent's last two
+    // prerequisites at once could each read the other's as still running, so neither releases it.
+    // Under one `begin immediate` the second settle to commit sees the first's result.
+    // A periodic success settles to `enqueued`: it finishes nothing, so its dependents keep waiting.
+    if (s.state === 'succeeded') releaseDependents(db, applied.seq, s.now);
+    else if (finished) applyChainRule(db, s.now, [applied.seq]);
     return true;
   });
 }

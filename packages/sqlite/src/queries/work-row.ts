@@ -5,7 +5,7 @@
  * native boundary on its own), and JSON numbers round-trip every double and safe integer exactly.
  * The column order below is the only place the packed shape is spelled out; keep the two in step.
  */
-import type { BackoffKind, RunOutcome, RunRecord, StopReason, WorkSpec, WorkState } from '@offstage/core';
+import type { BackoffKind, BackoffPolicy, Constraints, InputMerger, RunOutcome, RunRecord, Schedule, StopReason, WorkSpec, WorkState } from '@offstage/core';
 
 /** A row packed by {@link WORK_JSON} or {@link RUN_JSON}. */
 export interface PackedRow {
@@ -13,8 +13,9 @@ export interface PackedRow {
 }
 
 /**
- * Packs a `work` row: seq first (the insertion order), then every WorkSpec column; tags are
- * embedded as a JSON array, not a string.
+ * Packs a `work` row: seq first (the insertion order), then every WorkSpec column; tags,
+ * prerequisites, the schedule and the constraints are embedded as JSON values, not strings
+ * (`json(null)` is null).
  *
  * @example
  * db.get<PackedRow>(`select ${WORK_JSON} from work where id = ?`, [id])
@@ -22,7 +23,8 @@ export interface PackedRow {
 export const WORK_JSON =
   'json_array(seq, id, task_name, state, input_json, output_json, progress_json, json(tags_json), priority, ' +
   'run_at, attempt, max_attempts, backoff_policy, backoff_initial_ms, backoff_max_ms, timeout_ms, last_error, ' +
-  'created_at, updated_at, finished_at, lease_owner, lease_expires_at, lease_token) as j';
+  'created_at, updated_at, finished_at, lease_owner, lease_expires_at, lease_token, unique_name, json(schedule_json), ' +
+  'json(prerequisites_json), input_merger, json(constraints_json), constraint_mask, min_battery, max_memory) as j';
 
 /**
  * Packs a `runs` row.
@@ -31,7 +33,7 @@ export const WORK_JSON =
  * db.all<PackedRow>(`select ${RUN_JSON} from runs where work_id = ?`, [id])
  */
 export const RUN_JSON =
-  'json_array(id, work_id, task_name, attempt, worker_id, started_at, ended_at, outcome, error, stop_reason) as j';
+  'json_array(id, work_id, task_name, attempt, worker_id, started_at, ended_at, outcome, error, stop_reason, rule) as j';
 
 type WorkTuple = [
   seq: number,
@@ -45,10 +47,10 @@ type WorkTuple = [
   priority: number,
   runAt: number,
   attempt: number,
-  maxAttempts: number,
-  backoffPolicy: BackoffKind,
-  backoffInitialMs: number,
-  backoffMaxMs: number,
+  maxAttempts: number | null,
+  backoffPolicy: BackoffKind | null,
+  backoffInitialMs: number | null,
+  backoffMaxMs: number | null,
   timeoutMs: number | null,
   lastError: string | null,
   createdAt: number,
@@ -57,6 +59,14 @@ type WorkTuple = [
   leaseOwner: string | null,
   leaseExpiresAt: number | null,
   leaseToken: number,
+  uniqueName: string | null,
+  schedule: Schedule | null,
+  prerequisites: string[],
+  inputMerger: InputMerger,
+  constraints: Constraints | null,
+  constraintMask: number,
+  minBattery: number | null,
+  maxMemory: number | null,
 ];
 
 type RunTuple = [
@@ -70,6 +80,7 @@ type RunTuple = [
   outcome: RunOutcome | null,
   error: string | null,
   stopReason: StopReason | null,
+  rule: string | null,
 ];
 
 /**
@@ -94,7 +105,7 @@ export function unpackWork(j: string): { seq: number; spec: WorkSpec } {
       runAt: t[9],
       attempt: t[10],
       maxAttempts: t[11],
-      backoff: { policy: t[12], initialDelayMs: t[13], maxDelayMs: t[14] },
+      backoff: unpackBackoff(t[12], t[13], t[14]),
       timeoutMs: t[15],
       lastError: t[16],
       createdAt: t[17],
@@ -103,8 +114,21 @@ export function unpackWork(j: string): { seq: number; spec: WorkSpec } {
       leaseOwner: t[20],
       leaseExpiresAt: t[21],
       leaseToken: t[22],
+      uniqueName: t[23],
+      schedule: t[24],
+      prerequisites: t[25],
+      inputMerger: t[26],
+      constraints: t[27],
+      constraintMask: t[28],
+      minBattery: t[29],
+      maxMemory: t[30],
     },
   };
+}
+
+/** A stored backoff: null when its columns are null (the task's default applies). */
+function unpackBackoff(policy: BackoffKind | null, initialDelayMs: number | null, maxDelayMs: number | null): BackoffPolicy | null {
+  return policy === null || initialDelayMs === null || maxDelayMs === null ? null : { policy, initialDelayMs, maxDelayMs };
 }
 
 /**
@@ -126,5 +150,6 @@ export function unpackRun(j: string): RunRecord {
     outcome: t[7],
     error: t[8],
     stopReason: t[9],
+    rule: t[10],
   };
 }
