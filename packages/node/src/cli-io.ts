@@ -81,6 +81,20 @@ export async function withEngine<T>(io: CliIo, options: CommonOptions, fn: (engi
 }
 
 /**
+ * Thrown by a command that has said all it has to say and only needs a non-zero exit code (such
+ * as `watch` when the item failed): `runCli` returns the code and prints nothing more.
+ *
+ * @example
+ * if (info.state !== 'succeeded') throw new CliExit(1)
+ */
+export class CliExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit code ${exitCode}`);
+    this.name = 'CliExit';
+  }
+}
+
+/**
  * Writes one JSON document to stdout.
  *
  * @example

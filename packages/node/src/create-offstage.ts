@@ -1,10 +1,12 @@
 /**
- * The Node preset: a WorkEngine over the SQLite store, with a file watcher so work enqueued by
- * another process (the CLI, a web server) wakes this worker at once. It only wires defaults; it
- * must never add behaviour the engine or the store should own.
+ * The Node preset: a WorkEngine over the SQLite store, with cron schedules evaluated by croner
+ * and a file watcher so work enqueued by another process (the CLI, a web server) wakes this
+ * worker at once. It only wires defaults; it must never add behaviour the engine or the store
+ * should own.
  */
 import { hostname } from 'node:os';
 import { WorkEngine, type Duration, type WorkEngineOptions, type WorkStore } from '@offstage/core';
+import { cronerParser } from '@offstage/cron';
 import { openSqliteStore } from '@offstage/sqlite/better-sqlite3';
 import { FileWatchScheduler } from './schedulers/file-watch-scheduler.js';
 
@@ -17,7 +19,8 @@ import { FileWatchScheduler } from './schedulers/file-watch-scheduler.js';
 export const DEFAULT_DB_PATH = './offstage.db';
 
 /**
- * Options for {@link createOffstage}: the engine's options, with the store chosen for you.
+ * Options for {@link createOffstage}: the engine's options, with the store chosen for you and
+ * `cron` defaulting to `cronerParser` (from `@offstage/cron`).
  *
  * @example
  * const options: OffstageOptions = { db: './work.db', synchronous: 'FULL', concurrency: 8, leaseTime: '1m' }
@@ -35,12 +38,14 @@ export interface OffstageOptions extends Omit<WorkEngineOptions, 'store'> {
 
 /**
  * Creates an engine over a SQLite database file, ready to register tasks, enqueue and start.
- * The default worker id is `hostname:pid`, so the journal says which process ran each attempt.
+ * The default worker id is `hostname:pid`, so the journal says which process ran each attempt;
+ * cron schedules are evaluated by croner unless `cron` says otherwise.
  *
  * @example
  * import { createOffstage } from 'offstage'
- * const offstage = createOffstage({ db: './work.db', tasks: { email: async ({ input }) => send(input) } })
+ * const offstage = createOffstage({ db: './work.db', tasks: { email: async ({ input }) => send(input), report: makeReport } })
  * await offstage.enqueue('email', { input: { to: 'a@example.com' }, delay: '5m' })
+ * await offstage.enqueueUniquePeriodic('nightly-report', 'report', 'update', { cron: '0 3 * * *', timezone: 'Europe/Paris' })
  * await offstage.start()
  * process.on('SIGTERM', () => void offstage.close())
  */
@@ -49,7 +54,8 @@ export function createOffstage(options: OffstageOptions = {}): WorkEngine {
   const store = givenStore ?? openSqliteStore(db, synchronous ? { synchronous } : {});
   const watchPath = !givenStore && watch && !isMemoryPath(db) ? db : null;
   try {
-    return new WatchedEngine({ workerId: `${hostname()}:${process.pid}`, ...engineOptions, store }, watchPath);
+    const cron = engineOptions.cron ?? cronerParser;
+    return new WatchedEngine({ workerId: `${hostname()}:${process.pid}`, ...engineOptions, cron, store }, watchPath);
   } catch (error) {
     // Bad engine options: do not leak the database handle we just opened.
     if (!givenStore) void store.close().catch(() => undefined);

@@ -32,14 +32,14 @@ export interface TasksModuleOptions {
 export interface LoadedTasksModule {
   /** Absolute path of the module. */
   path: string;
-  /** Task name → handler or `{ handler, maxAttempts?, backoff?, timeout? }`. */
+  /** Task name → handler or `{ handler, maxAttempts?, backoff?, timeout?, concurrency?, classify? }`. */
   tasks: Record<string, TaskEntry>;
   /** The module's `options` export, or `{}`. */
   options: TasksModuleOptions;
 }
 
 const OPTION_KEYS: ReadonlySet<string> = new Set(['concurrency', 'leaseTime', 'shutdownGrace']);
-const ENTRY_KEYS: ReadonlySet<string> = new Set(['handler', 'maxAttempts', 'backoff', 'timeout']);
+const ENTRY_KEYS: ReadonlySet<string> = new Set(['handler', 'maxAttempts', 'backoff', 'timeout', 'concurrency', 'classify']);
 
 /**
  * Imports a tasks module and validates it.
@@ -47,10 +47,11 @@ const ENTRY_KEYS: ReadonlySet<string> = new Set(['handler', 'maxAttempts', 'back
  * A tasks module is an ES module (`.js`, `.mjs`, or `.ts` when Node runs with a TypeScript loader
  * such as `node --import tsx`) that exports a record of task name → task, either as its `default`
  * export or as a named export `tasks` (the named export wins if both exist). A task is a handler
- * function, or an object `{ handler, maxAttempts?, backoff?, timeout? }` (core's `TaskEntry`; use
- * `defineTask` for typed input). It may also export `options`: `{ concurrency?, leaseTime?,
- * shutdownGrace? }`. Throws {@link InvalidOptionError} with a one-line message when the file is
- * missing, fails to import, exports no tasks, or a task has no handler function.
+ * function, or an object `{ handler, maxAttempts?, backoff?, timeout?, concurrency?, classify? }`
+ * (core's `TaskEntry`; `concurrency` limits the task across every worker; use `defineTask` for
+ * typed input). It may also export `options`: `{ concurrency?, leaseTime?, shutdownGrace? }`. Throws
+ * {@link InvalidOptionError} with a one-line message when the file is missing, fails to import,
+ * exports no tasks, or a task has no handler function.
  *
  * @example
  * // tasks.mjs
@@ -102,12 +103,12 @@ export async function loadTasksModule(specifier: string, cwd: string = process.c
     if (typeof entry === 'function') continue;
     if (typeof entry !== 'object' || entry === null || typeof (entry as { handler?: unknown }).handler !== 'function') {
       throw new InvalidOptionError(
-        `The task "${name}" in '${specifier}' is ${describe(entry)}; export a handler function or { handler, maxAttempts?, backoff?, timeout? }.`,
+        `The task "${name}" in '${specifier}' is ${describe(entry)}; export a handler function or { handler, maxAttempts?, backoff?, timeout?, concurrency?, classify? }.`,
       );
     }
     const unknown = Object.keys(entry).filter((k) => !ENTRY_KEYS.has(k));
     if (unknown.length > 0) {
-      throw new InvalidOptionError(`The task "${name}" in '${specifier}' has unknown field(s) ${unknown.join(', ')}; use handler, maxAttempts, backoff, timeout.`);
+      throw new InvalidOptionError(`The task "${name}" in '${specifier}' has unknown field(s) ${unknown.join(', ')}; use handler, maxAttempts, backoff, timeout, concurrency, classify.`);
     }
   }
 

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { OffstageError } from '@offstage/core';
-import { processIo, type CliIo } from './cli-io.js';
+import { CliExit, processIo, type CliIo } from './cli-io.js';
 import { cancelCommand } from './commands/cancel.js';
 import { demoCommand } from './commands/demo.js';
 import { enqueueCommand } from './commands/enqueue.js';
@@ -15,6 +15,7 @@ import { pruneCommand } from './commands/prune.js';
 import { retryCommand } from './commands/retry.js';
 import { showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
+import { watchCommand } from './commands/watch.js';
 import { workerCommand } from './commands/worker.js';
 
 // src/run-cli.ts and the bundled dist/cli.js both sit one level below package.json.
@@ -37,7 +38,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(`offstage: ${text.replace(/^error: /, '')}`),
     });
-  for (const add of [workerCommand, enqueueCommand, statusCommand, listCommand, showCommand, cancelCommand, retryCommand, pruneCommand, demoCommand]) {
+  for (const add of [workerCommand, enqueueCommand, statusCommand, listCommand, showCommand, watchCommand, cancelCommand, retryCommand, pruneCommand, demoCommand]) {
     add(program, io);
   }
 
@@ -46,6 +47,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {
+    if (error instanceof CliExit) return error.exitCode;
     if (error instanceof CommanderError) {
       // Commander has already written its message (or the help) through outputError/writeErr.
       if (json && error.exitCode !== 0) printJsonError(io, error.code, error.message.replace(/^error: /, ''));

@@ -82,8 +82,8 @@ describe('offstage CLI: the work lifecycle with --json', () => {
     const engine = createOffstage({
       db,
       tasks: {
-        // Task defaults (such as backoff) apply at enqueue, and the CLI enqueued this without them,
-        // so the handler names its own retry delay.
+        // The CLI enqueued this without a backoff, so the worker applies the task's (here none, so
+        // the default 30 s); the handler names its own retry delay instead.
         flaky: ({ attempt }) => {
           if (attempt < 2) throw new RetryLaterError('503 from upstream', 0);
           return { ok: true };
@@ -116,7 +116,8 @@ describe('offstage CLI: the work lifecycle with --json', () => {
     const list = await cli('list');
     expect(list.code).toBe(0);
     const lines = list.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^ID\s+TASK\s+STATE\s+ATTEMPTS\s+PRIORITY\s+TAGS\s+WHEN$/);
+    expect(lines[0]).toMatch(/^ID\s+TASK\s+STATE\s+ATTEMPTS\s+PRIORITY\s+UNIQUE\s+SCHEDULE\s+TAGS\s+WHEN$/);
+    expect(list.stdout).toMatch(/email\s+enqueued\s+0\/-\s+normal\s+-\s+-\s+mail\s+due now/);
     expect(list.stdout).toMatch(/runs in 1m30s|runs in 1m29s/);
     expect(list.stdout).toMatch(/due now/);
     // Columns line up: every row has TASK starting at the same offset.

@@ -37,6 +37,21 @@ describe('createOffstage', () => {
     expect(() => createOffstage({ db: ':memory:', concurrency: 0 })).toThrow(/concurrency 0 is invalid/);
   });
 
+  it('evaluates cron schedules with croner unless given another parser', async () => {
+    const engine = open({ db: ':memory:' });
+    const after = Date.now();
+    const info = await engine.enqueuePeriodic('report', { cron: '0 3 * * *', timezone: 'Asia/Tokyo', allowUnregistered: true });
+    const next = info.nextRunAt!;
+    expect(next.getTime()).toBeGreaterThan(after);
+    expect(next.getTime() - after).toBeLessThanOrEqual(24 * 3_600_000);
+    expect(next.getUTCHours()).toBe(18); // 03:00 in Tokyo (UTC+9)
+    expect(next.getUTCMinutes()).toBe(0);
+    await expect(engine.enqueuePeriodic('report', { cron: 'not a cron', allowUnregistered: true })).rejects.toThrow(/does not parse/);
+
+    const fixed = open({ db: ':memory:', cron: { next: () => 42_000 } });
+    expect((await fixed.enqueuePeriodic('report', { cron: 'whatever', allowUnregistered: true })).nextRunAt?.getTime()).toBe(42_000);
+  });
+
   it("wakes a started engine when another engine writes to the same file, and stops watching when stopped", async () => {
     const db = join(dir, 'shared.db');
     const ran: string[] = [];

@@ -46,9 +46,14 @@ describe('loadTasksModule', () => {
     expect(loaded.options).toEqual({ concurrency: 2, leaseTime: '5s' });
   });
 
+  it('accepts every task option core knows, including a per-task concurrency limit', async () => {
+    const loaded = await loadTasksModule(moduleWith(`export default { sync: { handler() {}, maxAttempts: 2, backoff: {}, timeout: '1m', concurrency: 1 } }`), dir);
+    expect(loaded.tasks.sync).toMatchObject({ concurrency: 1, maxAttempts: 2 });
+  });
+
   it('loads the TypeScript fixture (under a TypeScript loader)', async () => {
     const loaded = await loadTasksModule(fileURLToPath(new URL('./fixtures/tasks.ts', import.meta.url)));
-    expect(Object.keys(loaded.tasks).sort()).toEqual(['quick', 'slow', 'work']);
+    expect(Object.keys(loaded.tasks).sort()).toEqual(['quick', 'slow', 'steps', 'work']);
     expect(loaded.options).toEqual({ concurrency: 2 });
   });
 
@@ -60,7 +65,7 @@ describe('loadTasksModule', () => {
     expect(await loadError(`export const tasks = {}`)).toMatch(/exports an empty tasks object/);
     expect(await loadError(`export default { upload: 'upload.js' }`)).toMatch(/The task "upload" .* is the string "upload.js"; export a handler function/);
     expect(await loadError(`export default { upload: { maxAttempts: 3 } }`)).toMatch(/The task "upload" .* is an object without a handler function/);
-    expect(await loadError(`export default { upload: { handler() {}, retries: 3 } }`)).toMatch(/unknown field\(s\) retries/);
+    expect(await loadError(`export default { upload: { handler() {}, retries: 3 } }`)).toMatch(/unknown field\(s\) retries; use handler, maxAttempts, backoff, timeout, concurrency, classify/);
     expect(await loadError(`export default { a() {} }; export const options = { concurency: 2 }`)).toMatch(/unknown field\(s\) concurency/);
     expect(await loadError(`throw new Error('boom at import')`)).toMatch(/failed to load: boom at import/);
     expect(await loadError(`export default {`)).toMatch(/failed to load: /);

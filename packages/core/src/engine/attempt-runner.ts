@@ -181,7 +181,10 @@ export class AttemptRunner {
         if (!held) {
           // Someone took the work away: a cancel from another process, or a reconcile after our lease ran out.
           const current = await store.get(spec.id);
-          this.stop(current?.state === 'cancelled' ? 'cancelled' : 'lease-lost');
+          const cancelled = current?.state === 'cancelled';
+          this.stop(cancelled ? 'cancelled' : 'lease-lost');
+          // A cancel in this process is announced by the engine; one from elsewhere, only here.
+          if (cancelled) this.deps.events.emit('work:cancelled', { id: spec.id });
           return;
         }
       } catch (error) {

@@ -4,6 +4,7 @@
  * prerequisites, stored in one transaction. Building never touches the store.
  */
 import { InvalidChainError } from '../errors.js';
+import { describeValue } from '../model/describe-value.js';
 import type { ExistingWorkPolicy, WorkInfo, WorkRequest } from '../model/work.js';
 import type { UniqueOutcome } from '../policy/plan-unique.js';
 
@@ -51,7 +52,7 @@ export class WorkContinuation {
   ) {
     for (const step of steps) {
       if (!step || typeof step !== 'object' || typeof step.task !== 'string') {
-        throw new InvalidChainError(`Each chain step must be an object with a task name, such as { task: 'resize', input }; got ${JSON.stringify(step)}.`);
+        throw new InvalidChainError(`Each chain step must be an object with a task name, such as { task: 'resize', input }; got ${describeValue(step)}.`);
       }
     }
   }

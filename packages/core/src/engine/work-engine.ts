@@ -9,6 +9,7 @@
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { InvalidChainError, InvalidOptionError, InvalidStateError, WorkNotFoundError } from '../errors.js';
 import { parseDuration, type Duration } from '../model/duration.js';
+import { describeValue } from '../model/describe-value.js';
 import {
   EXPEDITED_RANK,
   FINISHED_STATES,
@@ -228,7 +229,7 @@ export class WorkEngine {
     this.workerId = options.workerId ?? `worker-${createUuidV7(0).slice(24)}`;
     this.concurrency = options.concurrency ?? 4;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
-      throw new InvalidOptionError(`The concurrency ${String(options.concurrency)} is invalid; use a whole number of at least 1.`);
+      throw new InvalidOptionError(`The concurrency ${describeValue(options.concurrency)} is invalid; use a whole number of at least 1.`);
     }
     this.leaseMs = parseDuration(options.leaseTime ?? '30s', 'leaseTime');
     if (this.leaseMs < 3) throw new InvalidOptionError(`The leaseTime ${this.leaseMs} ms is too short; use at least a second.`);
@@ -274,7 +275,7 @@ export class WorkEngine {
       throw new InvalidOptionError(`The classify option of task "${name}" must be a function from an error to a retry rule.`);
     }
     if (definition.concurrency !== undefined && (!Number.isInteger(definition.concurrency) || definition.concurrency < 1)) {
-      throw new InvalidOptionError(`The concurrency ${String(definition.concurrency)} of task "${name}" is invalid; use a whole number of at least 1.`);
+      throw new InvalidOptionError(`The concurrency ${describeValue(definition.concurrency)} of task "${name}" is invalid; use a whole number of at least 1.`);
     }
     this.tasks.set(name, definition);
     this.requestTick();
@@ -304,8 +305,10 @@ export class WorkEngine {
    * await engine.enqueueMany('thumbnail', photos.map((p) => ({ input: p })))
    */
   async enqueueMany<Input = unknown>(taskName: string, requests: ReadonlyArray<WorkRequest<Input>>): Promise<WorkInfo[]> {
+    if (!Array.isArray(requests)) throw new InvalidOptionError(`enqueueMany takes an array of work requests, not ${describeValue(requests)}.`);
     const now = this.clock.now();
     const specs = requests.map((request) => planWork(taskName, request, this.planContext(taskName, now)));
+    await this.checkIdsFree(requests, specs);
     return this.insertNew(await this.orderBatch(specs));
   }
 
@@ -320,6 +323,7 @@ export class WorkEngine {
    */
   async enqueuePeriodic<Input = unknown>(taskName: string, request: PeriodicWorkRequest<Input>): Promise<WorkInfo> {
     const spec = planPeriodicWork(taskName, request, this.planContext(taskName, this.clock.now()));
+    await this.checkIdsFree([request], [spec]);
     const [info] = await this.insertNew([spec]);
     return info!;
   }
@@ -336,6 +340,7 @@ export class WorkEngine {
     validateName(uniqueName, 'unique name');
     const now = this.clock.now();
     const spec = planWork(taskName, request, { ...this.planContext(taskName, now), uniqueName });
+    await this.checkIdsFree([request], [spec]);
     await this.checkPrerequisites([spec]);
     const { decision, work } = await this.applyUnique(uniqueName, now, (existing) => planUniqueWork(policy, existing, [spec]));
     return { outcome: decision.outcome, work: work[0] ?? toWorkInfo(decision.kept!, null) };
@@ -358,6 +363,7 @@ export class WorkEngine {
     validateName(uniqueName, 'unique name');
     const now = this.clock.now();
     const spec = planPeriodicWork(taskName, request, { ...this.planContext(taskName, now), uniqueName });
+    await this.checkIdsFree([request], [spec]);
     const { decision, work } = await this.applyUnique(uniqueName, now, (existing) => planUniquePeriodicWork(policy, existing, spec));
     if (work[0]) return { outcome: decision.outcome, work: work[0] };
     const kept = await this.getWorkInfo(decision.kept!.id);
@@ -685,6 +691,14 @@ export class WorkEngine {
    */
   wake(): void {
     this.requestTick(true);
+    this.refresh();
+  }
+
+  /**
+   * Re-reads everything observed through `subscribe`/`observe`, for changes made outside this
+   * engine (another process writing the same store). Works whether or not the loop is started.
+   */
+  refresh(): void {
     if (this.observer.active) this.observer.refresh();
   }
 
@@ -820,6 +834,19 @@ export class WorkEngine {
     return ordered;
   }
 
+  /**
+   * Ids the caller chose must be free: a typed error before anything is written, rather than the
+   * store's refusal of the batch (which stays as the backstop when two enqueues race for one id).
+   */
+  private async checkIdsFree(requests: ReadonlyArray<{ id?: unknown } | undefined>, specs: readonly WorkSpec[]): Promise<void> {
+    const chosen = specs.filter((_, i) => (requests[i] as { id?: unknown } | undefined)?.id !== undefined).map((s) => s.id);
+    if (chosen.length === 0) return;
+    const taken = await this.store.query({ ids: chosen, limit: chosen.length });
+    if (taken.length > 0) {
+      throw new InvalidOptionError(`The work id ${describeValue(taken[0]!.id)} is already taken by another item; leave id out to get a fresh one, or choose another.`);
+    }
+  }
+
   /** Every prerequisite outside `specs` must exist, be one-time work, and not have failed or been cancelled. */
   private async checkPrerequisites(specs: readonly WorkSpec[]): Promise<void> {
     const own = new Set(specs.map((s) => s.id));
@@ -848,7 +875,10 @@ export class WorkEngine {
       this.requestTick();
       this.observer.refresh();
     }
-    return { decision: decision!, work: decision!.plan.insert.map((s) => toWorkInfo(s, null)) };
+    // Re-read: the chain rule may already have resolved what was inserted (an append onto a failed chain).
+    const ids = decision!.plan.insert.map((s) => s.id);
+    const stored = new Map((await this.query({ ids, limit: ids.length || 1 })).map((w) => [w.id, w]));
+    return { decision: decision!, work: decision!.plan.insert.map((s) => stored.get(s.id) ?? toWorkInfo(s, null)) };
   }
 
   /** How a built chain is stored: one planned row per step, each waiting for its parents' leaves. */
@@ -861,13 +891,18 @@ export class WorkEngine {
         const after = [...new Set(node.parents.flatMap((p) => leaves[p] ?? []))];
         const ids = node.steps.map((step) => {
           const { task, ...request } = step;
-          const spec = planWork(task, { ...request, after: [...after, ...(request.after ?? [])] }, { ...this.planContext(task, now), uniqueName: unique?.name ?? null });
+          // A step's own `after` that is not an array goes to planWork as given, which names the mistake.
+          const own: unknown = request.after ?? [];
+          const stepAfter = Array.isArray(own) ? [...after, ...(own as string[])] : (own as string[]);
+          const spec = planWork(task, { ...request, after: stepAfter }, { ...this.planContext(task, now), uniqueName: unique?.name ?? null });
           specs.push(spec);
           return spec.id;
         });
         // A combine node has no steps of its own: its leaves are its parents' leaves.
         leaves.push(ids.length > 0 ? ids : after);
       }
+      // Steps take no id, but a caller outside TypeScript may pass one anyway.
+      await this.checkIdsFree(nodes.flatMap((n) => n.steps as ReadonlyArray<{ id?: unknown }>), specs);
       if (!unique) return { outcome: 'enqueued', work: await this.insertNew(await this.orderBatch(specs)) };
       await this.checkPrerequisites(specs);
       const { decision, work } = await this.applyUnique(unique.name, now, (existing) => planUniqueWork(unique.policy, existing, specs));
@@ -1037,6 +1072,7 @@ export function toWorkInfo(spec: WorkSpec, lastRun: RunRecord | null, conditions
     uniqueName: spec.uniqueName,
     schedule: spec.schedule,
     prerequisites: [...spec.prerequisites],
+    inputMerger: spec.inputMerger,
     constraints: spec.constraints ? { ...spec.constraints } : null,
     waitingFor: spec.state === 'enqueued' ? waitingFor(spec, conditions) : [],
     nextRunAt: spec.state === 'enqueued' ? new Date(spec.runAt) : null,

@@ -3,6 +3,7 @@
  * Parsing is strict so that unit confusion fails loudly instead of scheduling work a thousand times late.
  */
 import { InvalidDurationError } from '../errors.js';
+import { describeValue, quoteText } from './describe-value.js';
 
 /** A duration: milliseconds as a number, or a string with units such as `'250ms'`, `'30s'`, `'15m'`, `'2h'`, `'1d'`, `'1h30m'`. */
 export type Duration = number | string;
@@ -23,10 +24,10 @@ export function parseDuration(value: Duration, what = 'duration'): number {
     if (!Number.isFinite(value) || value < 0) {
       throw new InvalidDurationError(`The ${what} ${String(value)} is not a valid duration; use a non-negative number of milliseconds or a string like '30s'.`);
     }
-    return Math.round(value);
+    return checkRange(Math.round(value), value, what);
   }
   if (typeof value !== 'string') {
-    throw new InvalidDurationError(`The ${what} ${describe(value)} is not a valid duration; use milliseconds or a string like '30s'.`);
+    throw new InvalidDurationError(`The ${what} ${describeValue(value)} is not a valid duration; use milliseconds or a string like '30s'.`);
   }
   const text = value.trim();
   let total = 0;
@@ -37,9 +38,20 @@ export function parseDuration(value: Duration, what = 'duration'): number {
     matched = PART.lastIndex;
   }
   if (text.length === 0 || matched !== text.length) {
-    throw new InvalidDurationError(`The ${what} '${value}' is not a valid duration; write a number with a unit (ms, s, m, h, d, w), such as '30s' or '1h30m'.`);
+    throw new InvalidDurationError(`The ${what} ${quoteText(value)} is not a valid duration; write a number with a unit (ms, s, m, h, d, w), such as '30s' or '1h30m'.`);
   }
-  return Math.round(total);
+  return checkRange(Math.round(total), value, what);
+}
+
+/**
+ * A duration must be a whole number of milliseconds that arithmetic keeps exact: past
+ * `Number.MAX_SAFE_INTEGER` (about 285,000 years) `now + duration` is no longer a time at all.
+ */
+function checkRange(ms: number, value: Duration, what: string): number {
+  if (!Number.isSafeInteger(ms)) {
+    throw new InvalidDurationError(`The ${what} ${quoteText(String(value))} is too long to be a duration; use at most ${Number.MAX_SAFE_INTEGER} ms.`);
+  }
+  return ms;
 }
 
 /** Formats milliseconds for people: `1500` → `'1.5s'`, `5_400_000` → `'1h30m'`. */
@@ -56,12 +68,4 @@ export function formatDuration(ms: number): string {
     rest -= n * size;
   }
   return sign + out.slice(0, 2).join('');
-}
-
-function describe(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }

@@ -272,6 +272,8 @@ export interface WorkInfo<Output = unknown> {
   schedule: Schedule | null;
   /** Work that must succeed before this runs. */
   prerequisites: string[];
+  /** How the prerequisites' outputs merge into the input. */
+  inputMerger: InputMerger;
   /** The constraints the work requires, or null. */
   constraints: Constraints | null;
   /** For waiting work: the constraints not met right now, as this process sees them (empty when nothing is missing). */

@@ -4,6 +4,7 @@
 import type { BackoffOptions, BackoffPolicy } from '../model/work.js';
 import { parseDuration } from '../model/duration.js';
 import { InvalidOptionError } from '../errors.js';
+import { describeValue, quoteText } from '../model/describe-value.js';
 
 /** WorkManager's defaults: exponential, 30 s, capped at 5 h. */
 export const DEFAULT_BACKOFF: BackoffPolicy = { policy: 'exponential', initialDelayMs: 30_000, maxDelayMs: 5 * 3_600_000 };
@@ -30,11 +31,11 @@ export function backoffDelay(policy: BackoffPolicy, attempt: number): number {
 export function resolveBackoff(options: BackoffOptions | undefined, base: BackoffPolicy = DEFAULT_BACKOFF): BackoffPolicy {
   if (options === undefined) return { ...base };
   if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError(`The backoff option ${String(options)} is not an object; pass { policy, initialDelay, maxDelay }.`);
+    throw new InvalidOptionError(`The backoff option ${describeValue(options)} is not an object; pass { policy, initialDelay, maxDelay }.`);
   }
   const policy = options.policy ?? base.policy;
   if (policy !== 'exponential' && policy !== 'linear') {
-    throw new InvalidOptionError(`The backoff policy '${String(policy)}' is unknown; use 'exponential' or 'linear'.`);
+    throw new InvalidOptionError(`The backoff policy ${quoteText(policy)} is unknown; use 'exponential' or 'linear'.`);
   }
   const initialDelayMs = options.initialDelay === undefined ? base.initialDelayMs : parseDuration(options.initialDelay, 'backoff initialDelay');
   const maxDelayMs = options.maxDelay === undefined ? Math.max(base.maxDelayMs, initialDelayMs) : parseDuration(options.maxDelay, 'backoff maxDelay');

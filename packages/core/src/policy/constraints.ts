@@ -3,6 +3,7 @@
  * waits for under given device conditions. Pure; the engine feeds it tracker readings.
  */
 import { InvalidOptionError } from '../errors.js';
+import { describeValue, quoteText } from '../model/describe-value.js';
 import type { ConstraintName, Constraints, WorkSpec } from '../model/work.js';
 import type { DeviceConditions } from '../store/work-store.js';
 
@@ -35,22 +36,22 @@ const KEYS = new Set(['network', 'charging', 'batteryNotLow', 'storageNotLow', '
 export function constraintKey(constraints: Constraints | undefined | null): Pick<WorkSpec, 'constraints' | 'constraintMask' | 'minBattery' | 'maxMemory'> {
   if (constraints === undefined || constraints === null) return { constraints: null, constraintMask: 0, minBattery: null, maxMemory: null };
   if (typeof constraints !== 'object' || Array.isArray(constraints)) {
-    throw new InvalidOptionError(`The constraints ${JSON.stringify(constraints)} are invalid; pass an object such as { network: 'connected', charging: true }.`);
+    throw new InvalidOptionError(`The constraints ${describeValue(constraints)} are invalid; pass an object such as { network: 'connected', charging: true }.`);
   }
   for (const key of Object.keys(constraints)) {
-    if (!KEYS.has(key)) throw new InvalidOptionError(`The constraint '${key}' is unknown; use network, charging, batteryNotLow, storageNotLow, deviceIdle or memoryBelow.`);
+    if (!KEYS.has(key)) throw new InvalidOptionError(`The constraint ${quoteText(key)} is unknown; use network, charging, batteryNotLow, storageNotLow, deviceIdle or memoryBelow.`);
   }
   let mask = 0;
   const { network, charging, batteryNotLow, storageNotLow, deviceIdle, memoryBelow } = constraints;
   if (network !== undefined) {
     if (network !== 'connected' && network !== 'unmetered' && network !== 'not-roaming') {
-      throw new InvalidOptionError(`The network constraint '${String(network)}' is unknown; use 'connected', 'unmetered' or 'not-roaming'.`);
+      throw new InvalidOptionError(`The network constraint ${quoteText(network)} is unknown; use 'connected', 'unmetered' or 'not-roaming'.`);
     }
     mask |= CONSTRAINT_BITS[`network:${network}`];
   }
   for (const [name, value] of [['charging', charging], ['storageNotLow', storageNotLow], ['deviceIdle', deviceIdle]] as const) {
     if (value === undefined || value === false) continue;
-    if (value !== true) throw new InvalidOptionError(`The constraint '${name}' must be true or false, not ${JSON.stringify(value)}.`);
+    if (value !== true) throw new InvalidOptionError(`The constraint '${name}' must be true or false, not ${describeValue(value)}.`);
     mask |= CONSTRAINT_BITS[name];
   }
   const minBattery = threshold('batteryNotLow', batteryNotLow, DEFAULT_MIN_BATTERY);
@@ -62,7 +63,7 @@ function threshold(name: string, value: boolean | number | undefined, fallback: 
   if (value === undefined || value === false) return null;
   if (value === true) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw new InvalidOptionError(`The ${name} threshold ${JSON.stringify(value)} is outside 0..1; pass a fraction such as 0.2, or true for the default.`);
+    throw new InvalidOptionError(`The ${name} threshold ${describeValue(value)} is outside 0..1; pass a fraction such as 0.2, or true for the default.`);
   }
   return value;
 }

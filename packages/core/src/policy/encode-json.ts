@@ -19,9 +19,18 @@ export const DEFAULT_MAX_INPUT_BYTES = 1024 * 1024;
  */
 export function encodeJson(value: unknown, what: string, maxBytes = Infinity): string {
   if (value === undefined) return 'null';
-  const problem = findUnserializable(value, '$', new Set());
-  if (problem) throw new InvalidInputError(`${what} is not JSON-serialisable: ${problem}; pass plain objects, arrays, strings, finite numbers, booleans and null.`);
-  const json = JSON.stringify(value);
+  let json: string | undefined;
+  try {
+    const problem = findUnserializable(value, '$', new Set(), '');
+    if (problem) throw new InvalidInputError(`${what} is not JSON-serialisable: ${problem}; pass plain objects, arrays, strings, finite numbers, booleans and null.`);
+    json = JSON.stringify(value);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw error;
+    // Both walks recurse: a deep enough value overflows the stack, which must not escape raw.
+    if (error instanceof RangeError) throw new InvalidInputError(`${what} is nested too deeply to encode as JSON; flatten it or store it elsewhere and pass a reference.`);
+    throw new InvalidInputError(`${what} could not be encoded as JSON (${error instanceof Error ? error.message.split('\n')[0] : 'a toJSON method threw'}); pass plain data.`);
+  }
+  if (json === undefined) throw new InvalidInputError(`${what} has no JSON form (its toJSON returned undefined); pass plain objects, arrays, strings, finite numbers, booleans and null.`);
   const bytes = utf8Length(json);
   if (bytes > maxBytes) {
     throw new InputTooLargeError(`${what} is ${bytes} bytes of JSON, over the ${maxBytes}-byte limit; store large data elsewhere and pass a reference.`);
@@ -35,7 +44,7 @@ export function decodeJson(json: string | null | undefined): unknown {
   return JSON.parse(json) as unknown;
 }
 
-function findUnserializable(value: unknown, path: string, seen: Set<object>): string | null {
+function findUnserializable(value: unknown, path: string, seen: Set<object>, key: string): string | null {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -53,14 +62,18 @@ function findUnserializable(value: unknown, path: string, seen: Set<object>): st
   }
   if (value === null) return null;
   const obj = value as object;
-  // Dates and other objects with toJSON encode as what toJSON returns.
-  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return null;
+  // Dates and other objects with toJSON encode as what toJSON returns: check that instead.
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
+    const converted = (obj as { toJSON: (key: string) => unknown }).toJSON(key);
+    if (converted === undefined) return `${path} has a toJSON method that returns undefined`;
+    return converted === obj ? null : findUnserializable(converted, path, seen, key);
+  }
   if (seen.has(obj)) return `${path} refers back to itself (a cycle)`;
   seen.add(obj);
   try {
     if (Array.isArray(obj)) {
       for (let i = 0; i < obj.length; i++) {
-        const p = findUnserializable(obj[i], `${path}[${i}]`, seen);
+        const p = findUnserializable(obj[i], `${path}[${i}]`, seen, String(i));
         if (p) return p;
       }
       return null;
@@ -71,14 +84,19 @@ function findUnserializable(value: unknown, path: string, seen: Set<object>): st
       if (obj instanceof Map || obj instanceof Set) return `${path} is a ${name}, which JSON drops silently`;
     }
     if (Object.getOwnPropertySymbols(obj).length > 0) return `${path} has symbol keys`;
-    for (const key of Object.keys(obj)) {
-      const p = findUnserializable((obj as Record<string, unknown>)[key], `${path}.${key}`, seen);
+    for (const k of Object.keys(obj)) {
+      const p = findUnserializable((obj as Record<string, unknown>)[k], `${path}${pathSegment(k)}`, seen, k);
       if (p) return p;
     }
     return null;
   } finally {
     seen.delete(obj);
   }
+}
+
+/** A key in a path: `.name` for identifier-like keys, else a JSON-quoted `["…"]` (one line, whatever the key holds). */
+function pathSegment(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}…` : key)}]`;
 }
 
 /** UTF-8 byte length without TextEncoder, so core needs no platform global. */

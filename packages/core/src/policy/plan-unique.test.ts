@@ -48,6 +48,12 @@ describe('planUniqueWork', () => {
     expect(() => planUniqueWork('merge' as never, [], fresh)).toThrow(InvalidOptionError);
   });
 
+  it('append continues the newest chain, leaving work a replace cancelled behind', () => {
+    const existing = [spec('old', 'cancelled'), spec('replacement', 'enqueued')];
+    const d = planUniqueWork('append', existing, fresh);
+    expect(d.plan.insert[0]!.prerequisites).toEqual(['replacement']);
+  });
+
   it('finds leaves', () => {
     expect(chainLeaves([spec('a'), spec('b', 'blocked', { prerequisites: ['a'] })]).map((s) => s.id)).toEqual(['b']);
   });

@@ -4,6 +4,7 @@
  * so two processes racing on one name cannot both insert.
  */
 import { InvalidOptionError } from '../errors.js';
+import { quoteText } from '../model/describe-value.js';
 import type { ExistingPeriodicWorkPolicy, ExistingWorkPolicy, WorkSpec, WorkState } from '../model/work.js';
 import type { UniquePlan, WorkUpdate } from '../store/work-store.js';
 
@@ -25,14 +26,14 @@ const PERIODIC_POLICIES: readonly ExistingPeriodicWorkPolicy[] = ['keep', 'updat
 /** Throws {@link InvalidOptionError} unless `policy` is an ExistingWorkPolicy. */
 export function checkWorkPolicy(policy: unknown): asserts policy is ExistingWorkPolicy {
   if (!WORK_POLICIES.includes(policy as ExistingWorkPolicy)) {
-    throw new InvalidOptionError(`The unique work policy '${String(policy)}' is unknown; use one of ${WORK_POLICIES.join(', ')}.`);
+    throw new InvalidOptionError(`The unique work policy ${quoteText(policy)} is unknown; use one of ${WORK_POLICIES.join(', ')}.`);
   }
 }
 
 /** Throws {@link InvalidOptionError} unless `policy` is an ExistingPeriodicWorkPolicy. */
 export function checkPeriodicPolicy(policy: unknown): asserts policy is ExistingPeriodicWorkPolicy {
   if (!PERIODIC_POLICIES.includes(policy as ExistingPeriodicWorkPolicy)) {
-    throw new InvalidOptionError(`The unique periodic work policy '${String(policy)}' is unknown; use one of ${PERIODIC_POLICIES.join(', ')}.`);
+    throw new InvalidOptionError(`The unique periodic work policy ${quoteText(policy)} is unknown; use one of ${PERIODIC_POLICIES.join(', ')}.`);
   }
 }
 
@@ -60,7 +61,7 @@ export function planUniqueWork(policy: ExistingWorkPolicy, existing: readonly Wo
       return { plan: { ...none, cancel: unfinished.map((s) => s.id), insert: [...fresh] }, outcome: unfinished.length > 0 ? 'replaced' : 'enqueued' };
     case 'append-or-replace':
     case 'append': {
-      const leaves = chainLeaves(existing);
+      const leaves = chainLeaves(latestChain(existing));
       if (policy === 'append-or-replace' && leaves.some((s) => s.state === 'failed' || s.state === 'cancelled')) {
         return { plan: { ...none, cancel: unfinished.map((s) => s.id), insert: [...fresh] }, outcome: 'replaced' };
       }
@@ -102,6 +103,26 @@ export function planUniquePeriodicWork(policy: ExistingPeriodicWorkPolicy, exist
     runAt: Math.min(series.runAt, fresh.runAt),
   };
   return { plan: { ...none, update: [{ id: series.id, fields }] }, outcome: 'updated', kept: series };
+}
+
+/**
+ * The chain an append continues: the connected group (by prerequisites) holding the newest item.
+ * Work a `replace` cancelled is an older, separate group, so it is left behind, as WorkManager
+ * leaves replaced work behind by deleting it.
+ */
+export function latestChain(existing: readonly WorkSpec[]): WorkSpec[] {
+  const newest = existing[existing.length - 1];
+  if (!newest) return [];
+  const parent = new Map<string, string>(existing.map((s) => [s.id, s.id]));
+  const find = (id: string): string => {
+    let root = id;
+    while (parent.get(root) !== root) root = parent.get(root)!;
+    parent.set(id, root);
+    return root;
+  };
+  for (const s of existing) for (const p of s.prerequisites) if (parent.has(p)) parent.set(find(s.id), find(p));
+  const group = find(newest.id);
+  return existing.filter((s) => find(s.id) === group);
 }
 
 /** Items of a unique name that no other item of the name depends on: where an append attaches. */

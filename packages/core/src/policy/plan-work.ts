@@ -6,6 +6,7 @@
  * handlers (the CLI) still gets the task's own retry policy.
  */
 import { InvalidOptionError, UnknownTaskError } from '../errors.js';
+import { describeValue, hasLoneSurrogate, isPrintableName, quoteText } from '../model/describe-value.js';
 import { parseDuration } from '../model/duration.js';
 import { EXPEDITED_RANK, PRIORITY_RANK, type InputMerger, type PeriodicWorkRequest, type Priority, type WorkRequest, type WorkSpec } from '../model/work.js';
 import type { TaskOptions } from '../engine/task.js';
@@ -20,6 +21,8 @@ export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 /** Longest task name or unique name accepted. */
 export const MAX_TASK_NAME_LENGTH = 200;
+/** Latest (and earliest) time a `Date` can hold, in epoch ms: a run time past it is not a time. */
+const LAST_DATE_MS = 8.64e15;
 
 /** What {@link planWork} needs besides the request. */
 export interface PlanContext {
@@ -47,14 +50,14 @@ const PERIODIC_KEYS = new Set([...[...REQUEST_KEYS].filter((k) => k !== 'after' 
 export function planWork(taskName: string, request: WorkRequest | undefined, ctx: PlanContext): WorkSpec {
   const req = checkRequest(taskName, request, REQUEST_KEYS, ctx);
   const after = req.after ?? [];
-  if (!Array.isArray(after) || after.some((id) => typeof id !== 'string' || id === '')) {
-    throw new InvalidOptionError(`The after option ${JSON.stringify(after)} is invalid; pass an array of work ids.`);
+  if (!Array.isArray(after) || after.some((id) => typeof id !== 'string' || id === '' || hasLoneSurrogate(id))) {
+    throw new InvalidOptionError(`The after option ${describeValue(after)} is invalid; pass an array of work ids.`);
   }
   const inputMerger: InputMerger = req.inputMerger ?? 'overwrite';
   if (inputMerger !== 'overwrite' && inputMerger !== 'array') {
-    throw new InvalidOptionError(`The inputMerger '${String(inputMerger)}' is unknown; use 'overwrite' or 'array'.`);
+    throw new InvalidOptionError(`The inputMerger ${quoteText(inputMerger)} is unknown; use 'overwrite' or 'array'.`);
   }
-  const spec = baseSpec(taskName, req, ctx, startTime(req, ctx.now));
+  const spec = baseSpec(taskName, req, ctx, checkRunAt(startTime(req, ctx.now), taskName));
   spec.prerequisites = [...new Set(after)];
   spec.inputMerger = inputMerger;
   if (spec.prerequisites.length > 0) spec.state = 'blocked';
@@ -70,7 +73,7 @@ export function planWork(taskName: string, request: WorkRequest | undefined, ctx
 export function planPeriodicWork(taskName: string, request: PeriodicWorkRequest, ctx: PlanContext): WorkSpec {
   const req = checkRequest(taskName, request, PERIODIC_KEYS, ctx) as PeriodicWorkRequest;
   const schedule = resolveSchedule(req, ctx.cron, ctx.now);
-  const spec = baseSpec(taskName, req, ctx, firstRunAt(schedule, startTime(req, ctx.now), ctx.cron));
+  const spec = baseSpec(taskName, req, ctx, checkRunAt(firstRunAt(schedule, startTime(req, ctx.now), ctx.cron), taskName));
   spec.schedule = schedule;
   return spec;
 }
@@ -79,11 +82,11 @@ function checkRequest(taskName: string, request: WorkRequest | undefined, keys: 
   validateName(taskName, 'task name');
   const req = request ?? {};
   if (typeof req !== 'object' || req === null || Array.isArray(req)) {
-    throw new InvalidOptionError(`The work request for task "${taskName}" must be an object such as { input, delay }, not ${JSON.stringify(req)}.`);
+    throw new InvalidOptionError(`The work request for task "${taskName}" must be an object such as { input, delay }, not ${describeValue(req)}.`);
   }
   const unknown = Object.keys(req).filter((k) => !keys.has(k));
   if (unknown.length > 0) {
-    throw new InvalidOptionError(`The work request for task "${taskName}" has unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; check the spelling.`);
+    throw new InvalidOptionError(`The work request for task "${taskName}" has unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => quoteText(k)).join(', ')}; check the spelling.`);
   }
   if (!ctx.task && !req.allowUnregistered) {
     throw new UnknownTaskError(
@@ -100,9 +103,17 @@ function startTime(req: WorkRequest, now: number): number {
   if (req.startAt !== undefined) {
     const at = req.startAt instanceof Date ? req.startAt.getTime() : req.startAt;
     if (typeof at !== 'number' || !Number.isFinite(at)) {
-      throw new InvalidOptionError(`The startAt ${String(req.startAt)} is not a valid time; pass a Date or epoch milliseconds.`);
+      throw new InvalidOptionError(`The startAt ${describeValue(req.startAt)} is not a valid time; pass a Date or epoch milliseconds.`);
     }
     runAt = Math.max(runAt, at);
+  }
+  return runAt;
+}
+
+/** A run time must be one a `Date` can hold, or `nextRunAt` and every store's ordering break. */
+function checkRunAt(runAt: number, taskName: string): number {
+  if (!Number.isFinite(runAt) || Math.abs(runAt) > LAST_DATE_MS) {
+    throw new InvalidOptionError(`The work for task "${taskName}" would first run at ${String(runAt)} ms, past the last date JavaScript can represent; use a shorter delay or an earlier startAt.`);
   }
   return runAt;
 }
@@ -110,15 +121,15 @@ function startTime(req: WorkRequest, now: number): number {
 function baseSpec(taskName: string, req: WorkRequest, ctx: PlanContext, runAt: number): WorkSpec {
   const inputJson = encodeJson(req.input, `The input of task "${taskName}"`, ctx.maxInputBytes);
   const tags = req.tags ?? [];
-  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.length === 0)) {
-    throw new InvalidOptionError(`The tags ${JSON.stringify(tags)} are invalid; pass an array of non-empty strings.`);
+  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.length === 0 || hasLoneSurrogate(t))) {
+    throw new InvalidOptionError(`The tags ${describeValue(tags)} are invalid; pass an array of non-empty strings (without unpaired surrogates).`);
   }
   const priority = req.priority ?? 'normal';
-  if (!Object.hasOwn(PRIORITY_RANK, priority)) {
-    throw new InvalidOptionError(`The priority '${String(priority)}' is unknown; use one of ${Object.keys(PRIORITY_RANK).join(', ')}.`);
+  if (typeof priority !== 'string' || !Object.hasOwn(PRIORITY_RANK, priority)) {
+    throw new InvalidOptionError(`The priority ${quoteText(priority)} is unknown; use one of ${Object.keys(PRIORITY_RANK).join(', ')}.`);
   }
   if (req.expedited !== undefined && typeof req.expedited !== 'boolean') {
-    throw new InvalidOptionError(`The expedited option must be true or false, not ${JSON.stringify(req.expedited)}.`);
+    throw new InvalidOptionError(`The expedited option must be true or false, not ${describeValue(req.expedited)}.`);
   }
   if (req.maxAttempts !== undefined) checkMaxAttempts(req.maxAttempts);
   const backoff = req.backoff === undefined ? null : resolveBackoff(req.backoff, ctx.task?.backoff ? resolveBackoff(ctx.task.backoff) : DEFAULT_BACKOFF);
@@ -154,8 +165,8 @@ function baseSpec(taskName: string, req: WorkRequest, ctx: PlanContext, runAt: n
 
 /** Throws {@link InvalidOptionError} unless `value` is a whole number of at least 1. */
 export function checkMaxAttempts(value: unknown): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidOptionError(`The maxAttempts ${String(value)} is invalid; use a whole number of at least 1.`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidOptionError(`The maxAttempts ${describeValue(value)} is invalid; use a whole number of at least 1.`);
   }
 }
 
@@ -172,10 +183,16 @@ export function validateTaskName(name: unknown): asserts name is string {
   validateName(name, 'task name');
 }
 
-/** Throws {@link InvalidOptionError} unless `name` is a non-empty string of at most 200 characters. */
+/**
+ * Throws {@link InvalidOptionError} unless `name` is a non-empty string of at most 200 characters
+ * without line breaks, control characters or unpaired surrogates (which UTF-8 stores cannot keep,
+ * so the name would read back changed and its work never match).
+ */
 export function validateName(name: unknown, what: string): asserts name is string {
-  if (typeof name !== 'string' || name.trim().length === 0 || name.length > MAX_TASK_NAME_LENGTH) {
-    throw new InvalidOptionError(`The ${what} ${JSON.stringify(name) ?? String(name)} is invalid; use a non-empty string of at most ${MAX_TASK_NAME_LENGTH} characters.`);
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > MAX_TASK_NAME_LENGTH || !isPrintableName(name)) {
+    throw new InvalidOptionError(
+      `The ${what} ${describeValue(name)} is invalid; use a non-empty string of at most ${MAX_TASK_NAME_LENGTH} characters, without control characters or unpaired surrogates.`,
+    );
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { NonRetryableError, RetryLaterError } from '../errors.js';
 import { parseDuration } from '../model/duration.js';
+import { describeValue } from '../model/describe-value.js';
 import type { StopReason } from '../model/work.js';
 import type { Settlement } from '../store/work-store.js';
 import { backoffDelay } from './backoff.js';
@@ -103,13 +104,17 @@ function failure(
   return { ...base, state: 'enqueued', attempt: spec.attempt, runAt: retryAt, lastError: message, outcome: 'retrying', error: message, stopReason };
 }
 
-/** A one-line message for anything a handler might throw, Error or not. */
+/**
+ * A one-line message for anything a handler might throw, Error or not. It never throws itself
+ * (a throwing `message` getter, a cyclic null-prototype object): a message that fails to build
+ * would leave the attempt unsettled and the item running until its lease expired, again and again.
+ */
 export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : error.name;
-  if (typeof error === 'string') return error;
   try {
-    return `Non-Error thrown: ${JSON.stringify(error) ?? String(error)}`;
+    if (error instanceof Error) return error.message ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : error.name;
+    if (typeof error === 'string') return error;
   } catch {
-    return `Non-Error thrown: ${String(error)}`;
+    return 'Non-Error thrown: an error whose message cannot be read';
   }
+  return `Non-Error thrown: ${describeValue(error)}`;
 }

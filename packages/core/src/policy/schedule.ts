@@ -4,6 +4,7 @@
  * never a burst. Cron parsing is injected (a `CronParser`), so core keeps zero dependencies.
  */
 import { InvalidScheduleError } from '../errors.js';
+import { describeValue, quoteText } from '../model/describe-value.js';
 import { parseDuration } from '../model/duration.js';
 import type { PeriodicWorkRequest, Schedule } from '../model/work.js';
 
@@ -34,20 +35,20 @@ export function resolveSchedule(request: PeriodicWorkRequest, cron: CronParser |
       throw new InvalidScheduleError(`A periodic request takes either cron or every (with flex), not both; drop one of them.`);
     }
     if (typeof request.cron !== 'string' || request.cron.trim() === '') {
-      throw new InvalidScheduleError(`The cron expression ${JSON.stringify(request.cron)} is empty; write one such as '0 * * * *'.`);
+      throw new InvalidScheduleError(`The cron expression ${describeValue(request.cron)} is empty; write one such as '0 * * * *'.`);
     }
     if (!cron) throw new InvalidScheduleError(`Cron schedules need a cron parser; pass one as the engine's \`cron\` option (createOffstage does).`);
     const timezone = request.timezone ?? null;
     if (timezone !== null && !isTimeZone(timezone)) {
-      throw new InvalidScheduleError(`The time zone '${timezone}' is unknown; use an IANA name such as 'Europe/Paris' or 'UTC'.`);
+      throw new InvalidScheduleError(`The time zone ${quoteText(timezone)} is unknown; use an IANA name such as 'Europe/Paris' or 'UTC'.`);
     }
     let next: number | null;
     try {
       next = cron.next(request.cron, timezone, now);
     } catch (error) {
-      throw new InvalidScheduleError(`The cron expression '${request.cron}' does not parse (${(error as Error).message}); use 5 or 6 fields such as '0 * * * *'.`);
+      throw new InvalidScheduleError(`The cron expression ${quoteText(request.cron)} does not parse (${describeError(error)}); use 5 or 6 fields such as '0 * * * *'.`);
     }
-    if (next === null) throw new InvalidScheduleError(`The cron expression '${request.cron}' never fires after now; give one with future occurrences.`);
+    if (next === null) throw new InvalidScheduleError(`The cron expression ${quoteText(request.cron)} never fires after now; give one with future occurrences.`);
     return { kind: 'cron', expression: request.cron, timezone, endOnFailure };
   }
   if (request.timezone !== undefined) throw new InvalidScheduleError(`A time zone only applies to cron schedules; drop timezone or use cron.`);
@@ -85,6 +86,12 @@ export function nextRunAt(schedule: Schedule, completedAt: number, cron: CronPar
 function cronNext(schedule: Extract<Schedule, { kind: 'cron' }>, after: number, cron: CronParser | undefined): number | null {
   if (!cron) throw new InvalidScheduleError(`Cron schedules need a cron parser; pass one as the engine's \`cron\` option (createOffstage does).`);
   return cron.next(schedule.expression, schedule.timezone, after);
+}
+
+/** A cron parser's complaint, on one line. */
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? error.message : describeValue(error);
+  return text.replace(/\s+/g, ' ').trim().replace(/\.$/, '');
 }
 
 /** Whether the runtime knows an IANA time zone (through Intl, present in every modern runtime). */

@@ -1,20 +1,33 @@
 /**
- * `offstage enqueue <task>`: adds one work item from the shell. This process has no handlers, so
- * it enqueues for a worker elsewhere (`allowUnregistered`). It validates the whole request before
- * opening the database, so a typo never creates or touches a file.
+ * `offstage enqueue <task>`: adds one work item from the shell: one-time or periodic (`--every`,
+ * `--cron`), optionally unique (`--unique` with a policy) or chained after other work (`--after`).
+ * This process has no handlers, so it enqueues for a worker elsewhere (`allowUnregistered`). It
+ * validates the whole request with core's own rules before opening the database, so a typo never
+ * creates or touches a file; only what needs the stored work (prerequisites, the unique name's
+ * current items) is checked inside the store's transaction, which stores nothing when it fails.
  */
 import { Option, type Command } from 'commander';
 import {
   DEFAULT_MAX_INPUT_BYTES,
   InvalidInputError,
   InvalidOptionError,
+  planPeriodicWork,
   planWork,
   PRIORITY_RANK,
+  validateName,
+  type ExistingPeriodicWorkPolicy,
+  type ExistingWorkPolicy,
+  type InputMerger,
+  type PeriodicWorkRequest,
   type Priority,
+  type UniqueOutcome,
+  type WorkEngine,
   type WorkInfo,
   type WorkRequest,
 } from '@offstage/core';
+import { cronerParser } from '@offstage/cron';
 import { collect, parseInteger, printJson, printLines, withCommonOptions, withEngine, type CliIo, type CommonOptions } from '../cli-io.js';
+import { formatPriority, formatSchedule } from '../format/describe-work.js';
 import { formatRelativeTime } from '../format/relative-time.js';
 
 interface EnqueueOptions extends CommonOptions {
@@ -25,7 +38,32 @@ interface EnqueueOptions extends CommonOptions {
   priority?: Priority;
   maxAttempts?: number;
   timeout?: string;
+  expedited?: boolean;
+  every?: string;
+  flex?: string;
+  cron?: string;
+  timezone?: string;
+  endOnFailure?: boolean;
+  unique?: string;
+  policy?: string;
+  after?: string[];
+  inputMerger?: InputMerger;
 }
+
+/**
+ * What `enqueue --json` prints: the item's WorkInfo plus what the enqueue did (`enqueued` for
+ * plain work; for `--unique`, the policy's outcome, and the item kept, replaced in, appended or
+ * updated).
+ *
+ * @example
+ * const { id, outcome } = JSON.parse(stdout) as EnqueueResult
+ */
+export type EnqueueResult = WorkInfo & { outcome: UniqueOutcome };
+
+/** Policies for unique one-time work; the first is the default. */
+const WORK_POLICIES: readonly ExistingWorkPolicy[] = ['keep', 'replace', 'append', 'append-or-replace'];
+/** Policies for unique periodic work; the first is the default. */
+const PERIODIC_POLICIES: readonly ExistingPeriodicWorkPolicy[] = ['keep', 'update', 'cancel-and-reenqueue'];
 
 /**
  * Registers `offstage enqueue` on the program.
@@ -33,24 +71,111 @@ interface EnqueueOptions extends CommonOptions {
  * @example
  * enqueueCommand(program, io)
  * // $ offstage enqueue sync-data --input '{"account":"alice"}' --delay 5m --tag sync
+ * // $ offstage enqueue refresh-feed --every 1h --flex 15m --unique feed --policy update
+ * // $ offstage enqueue nightly-report --cron '0 3 * * *' --timezone Europe/Paris
+ * // $ offstage enqueue upload --after 3f2a9c1e-0b7d-4d1e-9a51-2c3b4d5e6f70 --expedited
  */
 export function enqueueCommand(program: Command, io: CliIo): Command {
-  return withCommonOptions(program.command('enqueue').description('enqueue one work item for a task').argument('<task>', 'task name'))
+  return withCommonOptions(program.command('enqueue').description('enqueue one work item for a task: one-time, periodic, unique or chained').argument('<task>', 'task name'))
     .option('--input <json>', 'input as JSON, e.g. \'{"id": 42}\'')
-    .option('--delay <duration>', "wait before the first attempt, e.g. '30s', '5m'")
+    .option('--delay <duration>', "wait before the first attempt (the first run, for periodic work), e.g. '30s', '5m'")
     .option('--start-at <time>', 'do not start before this ISO 8601 time')
     .option('--tag <tag>', 'a tag (repeatable, or comma-separated)', collect())
     .addOption(new Option('--priority <priority>', 'order among due work').choices(Object.keys(PRIORITY_RANK)))
-    .option('--max-attempts <n>', 'attempts before it fails for good', parseInteger('--max-attempts'))
+    .option('--expedited', 'run ahead of all other due work, whatever its priority')
+    .option('--max-attempts <n>', "attempts before it fails for good (default: the task's, else 5)", parseInteger('--max-attempts'))
     .option('--timeout <duration>', "abort an attempt that runs longer than this, e.g. '2m'")
+    .option('--every <duration>', "periodic: run every this long, each period counted from the end of the previous run, e.g. '1h'")
+    .option('--flex <duration>', "periodic with --every: run within the last this long of each period, e.g. '15m'")
+    .option('--cron <expression>', "periodic: run on a cron schedule (5 or 6 fields), e.g. '0 3 * * *'")
+    .option('--timezone <zone>', "IANA time zone for --cron, e.g. 'Europe/Paris' (default UTC)")
+    .option('--end-on-failure', 'periodic: end the series when a run fails for good (default: the next period still runs)')
+    .option('--unique <name>', 'enqueue under a unique name; --policy says what to do when the name already has unfinished work')
+    .option(
+      '--policy <policy>',
+      `with --unique: one-time work ${WORK_POLICIES.join('|')} (default keep); periodic work ${PERIODIC_POLICIES.join('|')} (default keep)`,
+    )
+    .option('--after <id>', 'start only after this work succeeds (repeatable, or comma-separated); the item is blocked until then', collect())
+    .addOption(new Option('--input-merger <merger>', "how prerequisites' outputs merge into the input (default overwrite)").choices(['overwrite', 'array']))
     .action(async (task: string, options: EnqueueOptions) => {
-      const request = buildRequest(options);
-      // Validate with core's own rules before the database is opened (or created).
-      planWork(task, request, { id: 'validation', now: Date.now(), task: undefined, maxInputBytes: DEFAULT_MAX_INPUT_BYTES });
-      const info = await withEngine(io, options, (engine) => engine.enqueue(task, request));
-      if (options.json) printJson(io, info);
-      else printLines(io, describeEnqueued(info));
+      const plan = planEnqueue(task, options);
+      const result = await withEngine(io, options, async (engine) => {
+        const enqueued = await plan.run(engine);
+        // Read it back: in the same transaction the chain rule may already have failed or cancelled
+        // it (appended after a failed or cancelled item), and the kept item may have moved on.
+        const stored = await engine.getWorkInfo(enqueued.id);
+        return stored ? { ...stored, outcome: enqueued.outcome } : enqueued;
+      });
+      if (options.json) printJson(io, result);
+      else printLines(io, describeResult(result, options.unique));
     });
+}
+
+interface PlannedEnqueue {
+  run(engine: WorkEngine): Promise<EnqueueResult>;
+}
+
+/** Validates everything that can be checked without the database and returns how to enqueue. */
+function planEnqueue(task: string, options: EnqueueOptions): PlannedEnqueue {
+  const request = buildRequest(options);
+  const periodic = options.every !== undefined || options.cron !== undefined;
+  if (!periodic) {
+    const stray = [
+      ['--flex', options.flex],
+      ['--timezone', options.timezone],
+      ['--end-on-failure', options.endOnFailure],
+    ].find(([, value]) => value !== undefined);
+    if (stray) throw new InvalidOptionError(`The ${String(stray[0])} option only applies to periodic work; add --every <duration> or --cron <expression>.`);
+  }
+  if (options.policy !== undefined && options.unique === undefined) {
+    throw new InvalidOptionError(`The --policy option only applies to unique work; add --unique <name>.`);
+  }
+  if (options.unique !== undefined) validateName(options.unique, 'unique name');
+  const validation = { id: 'validation', now: Date.now(), task: undefined, maxInputBytes: DEFAULT_MAX_INPUT_BYTES, cron: cronerParser, uniqueName: options.unique ?? null };
+
+  if (periodic) {
+    if (options.after !== undefined) {
+      throw new InvalidOptionError(`Periodic work never finishes, so it cannot be chained with --after; chain one-time work, or drop --every/--cron.`);
+    }
+    if (options.inputMerger !== undefined) throw new InvalidOptionError(`The --input-merger option only applies to one-time work that runs --after other work.`);
+    const { after: _after, inputMerger: _merger, ...rest } = request;
+    const periodicRequest: PeriodicWorkRequest = { ...rest };
+    if (options.every !== undefined) periodicRequest.every = options.every;
+    if (options.flex !== undefined) periodicRequest.flex = options.flex;
+    if (options.cron !== undefined) periodicRequest.cron = options.cron;
+    if (options.timezone !== undefined) periodicRequest.timezone = options.timezone;
+    if (options.endOnFailure) periodicRequest.endOnFailure = true;
+    planPeriodicWork(task, periodicRequest, validation);
+    if (options.unique === undefined) return { run: async (engine) => ({ ...(await engine.enqueuePeriodic(task, periodicRequest)), outcome: 'enqueued' }) };
+    const name = options.unique;
+    const policy = choosePolicy(options.policy, PERIODIC_POLICIES, 'periodic', WORK_POLICIES);
+    return {
+      run: async (engine) => {
+        const { outcome, work } = await engine.enqueueUniquePeriodic(name, task, policy, periodicRequest);
+        return { ...work, outcome };
+      },
+    };
+  }
+
+  planWork(task, request, validation);
+  if (options.unique === undefined) return { run: async (engine) => ({ ...(await engine.enqueue(task, request)), outcome: 'enqueued' }) };
+  const name = options.unique;
+  const policy = choosePolicy(options.policy, WORK_POLICIES, 'one-time', PERIODIC_POLICIES);
+  return {
+    run: async (engine) => {
+      const { outcome, work } = await engine.enqueueUnique(name, task, policy, request);
+      return { ...work, outcome };
+    },
+  };
+}
+
+/** The policy (default keep), or an error that says which kind of work takes which policies. */
+function choosePolicy<P extends string>(given: string | undefined, policies: readonly P[], kind: string, otherPolicies: readonly string[]): P {
+  if (given === undefined) return policies[0]!;
+  if ((policies as readonly string[]).includes(given)) return given as P;
+  if (!otherPolicies.includes(given)) throw new InvalidOptionError(`The --policy '${given}' is unknown; for ${kind} work use one of ${policies.join(', ')}.`);
+  const other = kind === 'periodic' ? 'one-time' : 'periodic';
+  throw new InvalidOptionError(`The --policy '${given}' is for ${other} work, not ${kind} work; use one of ${policies.join(', ')}.`);
 }
 
 function buildRequest(options: EnqueueOptions): WorkRequest {
@@ -74,13 +199,49 @@ function buildRequest(options: EnqueueOptions): WorkRequest {
   }
   if (options.tag) request.tags = options.tag;
   if (options.priority) request.priority = options.priority;
+  if (options.expedited) request.expedited = true;
   if (options.maxAttempts !== undefined) request.maxAttempts = options.maxAttempts;
   if (options.timeout !== undefined) request.timeout = options.timeout;
+  if (options.after) request.after = options.after;
+  if (options.inputMerger) request.inputMerger = options.inputMerger;
   return request;
 }
 
-function describeEnqueued(info: WorkInfo): string {
-  const when = info.nextRunAt && info.nextRunAt.getTime() > Date.now() + 1000 ? `runs ${formatRelativeTime(info.nextRunAt)}` : 'due now';
+function describeResult(result: EnqueueResult, uniqueName: string | undefined): string {
+  const name = JSON.stringify(uniqueName);
+  switch (result.outcome) {
+    case 'kept':
+      return `kept ${result.id}: the unique name ${name} already has unfinished work (${result.taskName}, ${result.state}); nothing enqueued`;
+    case 'replaced':
+      return `replaced: cancelled the unfinished work under ${name} and enqueued ${result.id} (${describeWork(result)})`;
+    case 'appended':
+      if (result.state === 'cancelled' || result.state === 'failed') {
+        return (
+          `appended ${result.id} to the work under ${name}, but it is already ${result.state}: work it was appended after ` +
+          `was ${result.state === 'failed' ? 'failed' : 'cancelled'}; use --policy append-or-replace to start afresh instead`
+        );
+      }
+      return `appended ${result.id} to the work under ${name} (${describeWork(result)})`;
+    case 'updated':
+      return `updated ${result.id} in place under ${name}, keeping its id and history (${describeWork(result)})`;
+    default:
+      return `enqueued ${result.id} (${describeWork(result)}${uniqueName === undefined ? '' : `, unique name ${name}`})`;
+  }
+}
+
+function describeWork(info: WorkInfo): string {
+  const now = Date.now();
+  const due = info.nextRunAt && info.nextRunAt.getTime() > now + 1000 ? formatRelativeTime(info.nextRunAt, now) : 'now';
+  const when =
+    info.state === 'blocked'
+      ? `blocked until ${info.prerequisites.length} prerequisite${info.prerequisites.length === 1 ? '' : 's'} succeed${info.prerequisites.length === 1 ? 's' : ''}`
+      : info.schedule
+        ? `${formatSchedule(info.schedule)}, ${due === 'now' ? 'next run due now' : `next run ${due}`}`
+        : due === 'now'
+          ? 'due now'
+          : `runs ${due}`;
+  const priority = info.expedited ? 'expedited' : `priority ${formatPriority(info)}`;
+  const attempts = info.maxAttempts === null ? "the task's default attempts" : `up to ${info.maxAttempts} attempt${info.maxAttempts === 1 ? '' : 's'}`;
   const tags = info.tags.length ? `, tags ${info.tags.join(', ')}` : '';
-  return `enqueued ${info.id} (${info.taskName}, ${when}, priority ${info.priority}, up to ${info.maxAttempts} attempts${tags})`;
+  return `${info.taskName}, ${when}, ${priority}, ${attempts}${tags}`;
 }

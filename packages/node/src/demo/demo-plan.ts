@@ -1,8 +1,9 @@
 /**
- * The work the demo enqueues on each run: a realistic mix with delays, tags and priorities, its
- * delays scaled like the handlers. Data only; it must never enqueue anything itself.
+ * The work the demo enqueues on each run: a realistic mix with delays, tags and priorities, a
+ * periodic series and two photo chains, its delays scaled like the handlers. Data only; it must
+ * never enqueue anything itself.
  */
-import type { WorkRequest } from '@offstage/core';
+import type { ChainStep, PeriodicWorkRequest, WorkRequest } from '@offstage/core';
 
 /**
  * One item of the demo's plan.
@@ -42,4 +43,53 @@ export function demoPlan(durationMs: number): DemoItem[] {
     image('IMG_0005.jpg', { delay: at(11) }),
     { task: 'cleanup', request: { input: { olderThan: '7d' }, priority: 'low', delay: at(16), tags: ['maintenance'] } },
   ];
+}
+
+/**
+ * The demo's periodic work: a feed refresh every 3 seconds (scaled like the rest, at least 1 s),
+ * under a unique name with the `update` policy, so every demo run updates the one series in place
+ * instead of adding another.
+ *
+ * @example
+ * const { uniqueName, task, request } = demoPeriodic(20_000)
+ * await engine.enqueueUniquePeriodic(uniqueName, task, 'update', request)
+ */
+export function demoPeriodic(durationMs: number): { uniqueName: string; task: string; request: PeriodicWorkRequest } {
+  const every = Math.max(1000, Math.round(3000 * (durationMs / 20_000)));
+  return { uniqueName: 'demo-feed', task: 'refresh-feed', request: { every, input: { feed: 'https://example.com/feed.xml' }, tags: ['feed'] } };
+}
+
+/**
+ * One photo chain of the demo: `download` → (`resize` ∥ `thumbnail`) → `upload-image`.
+ *
+ * @example
+ * const chain: DemoChain = demoChains(20_000)[0]!
+ */
+export interface DemoChain {
+  /** The photo, which also names the chain. */
+  name: string;
+  first: ChainStep;
+  parallel: ChainStep[];
+  last: ChainStep;
+}
+
+/**
+ * The demo's photo chains: the download's output (`path`) merges into the resize and thumbnail
+ * inputs; their outputs (`file`) reach the upload through the array merger. The second chain
+ * starts a little later.
+ *
+ * @example
+ * for (const c of demoChains(20_000)) await engine.beginWith(c.first).then(c.parallel).then(c.last).enqueue()
+ */
+export function demoChains(durationMs: number): DemoChain[] {
+  const scale = durationMs / 20_000;
+  return ['IMG_0100.jpg', 'IMG_0200.jpg'].map((photo, i) => ({
+    name: photo,
+    first: { task: 'download', input: { url: `https://camera.example.com/${photo}`, photo }, tags: ['media', 'chain'], ...(i > 0 ? { delay: Math.round(4000 * scale) } : {}) },
+    parallel: [
+      { task: 'resize', input: { width: 2048 }, tags: ['media', 'chain'] },
+      { task: 'thumbnail', input: { size: 256 }, tags: ['media', 'chain'] },
+    ],
+    last: { task: 'upload-image', input: { album: 'holiday' }, inputMerger: 'array', tags: ['media', 'chain', 'network'] },
+  }));
 }

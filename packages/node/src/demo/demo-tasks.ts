@@ -1,19 +1,52 @@
 /**
  * The demo's tasks, modelled on a mobile app's background work: a data sync, an image-processing
- * step, an upload that fails twice on a flaky network, and a cleanup. Timings scale with the
- * demo's duration so a short run still shows every behaviour. Handlers must honour their abort
- * signal, so a shutdown returns them to the queue promptly.
+ * step, an upload that fails twice on a flaky network, a cleanup, a periodic feed refresh, and
+ * the steps of a photo chain (download, then resize and thumbnail in parallel, then upload-image,
+ * each step's input merged from the outputs before it). Timings scale with the demo's duration so
+ * a short run still shows every behaviour. Handlers must honour their abort signal, so a shutdown
+ * returns them to the queue promptly.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineTask, type TaskEntry } from '@offstage/core';
 
 /**
- * The demo's task names.
+ * The demo's one-time task names, chain steps last (the summary lists tasks in this order).
  *
  * @example
- * engine.status() // tasks: sync-data, process-image, flaky-upload, cleanup
+ * engine.status() // tasks: sync-data, process-image, flaky-upload, cleanup, download, ...
  */
-export const DEMO_TASK_NAMES = ['sync-data', 'process-image', 'flaky-upload', 'cleanup'] as const;
+export const DEMO_TASK_NAMES = ['sync-data', 'process-image', 'flaky-upload', 'cleanup', 'download', 'resize', 'thumbnail', 'upload-image'] as const;
+
+/**
+ * The demo's periodic task: it never finishes, so the demo does not wait for it.
+ *
+ * @example
+ * await engine.enqueueUniquePeriodic('demo-feed', PERIODIC_TASK_NAME, 'update', { every: '3s' })
+ */
+export const PERIODIC_TASK_NAME = 'refresh-feed';
+
+/**
+ * Output of `download`: where the photo landed. Merged into the input of `resize` and `thumbnail`.
+ *
+ * @example
+ * const out: DownloadOutput = { path: 'downloads/IMG_0100.jpg', bytes: 4_194_304 }
+ */
+export interface DownloadOutput {
+  path: string;
+  bytes: number;
+}
+
+/**
+ * Input `upload-image` receives: its own `album`, and every `file` its prerequisites output,
+ * collected by the array merger.
+ *
+ * @example
+ * const input: UploadImageInput = { album: ['holiday'], file: ['downloads/IMG_0100-2048.webp', 'downloads/IMG_0100-thumb.webp'] }
+ */
+export interface UploadImageInput {
+  album: string[];
+  file: string[];
+}
 
 /**
  * Progress the demo's handlers report: a percentage and what they are doing.
@@ -84,6 +117,66 @@ export function createDemoTasks(scale: number): Record<string, TaskEntry> {
           progress({ percent: (chunk / chunks) * 100, step: `uploaded chunk ${chunk}/${chunks} of ${input.file}` } satisfies DemoProgress);
         }
         return { file: input.file, url: `https://files.example.com/${encodeURIComponent(input.file)}` };
+      },
+    }),
+    [PERIODIC_TASK_NAME]: defineTask<{ feed: string }, { feed: string; newItems: number }>({
+      maxAttempts: 2,
+      timeout: '1m',
+      handler: async ({ input, signal, progress }) => {
+        const pages = 3;
+        for (let page = 1; page <= pages; page++) {
+          await sleep(ms(150), undefined, { signal });
+          progress({ percent: (page / pages) * 100, step: `fetched page ${page}/${pages} of ${input.feed}` } satisfies DemoProgress);
+        }
+        return { feed: input.feed, newItems: (Date.now() % 7) + 1 };
+      },
+    }),
+    download: defineTask<{ url: string; photo: string }, DownloadOutput>({
+      maxAttempts: 3,
+      timeout: '1m',
+      handler: async ({ input, signal, progress }) => {
+        const chunks = 4;
+        for (let chunk = 1; chunk <= chunks; chunk++) {
+          await sleep(ms(120), undefined, { signal });
+          progress({ percent: (chunk / chunks) * 100, step: `downloaded ${chunk} MB of ${chunks} from ${input.url}` } satisfies DemoProgress);
+        }
+        return { path: `downloads/${input.photo}`, bytes: chunks * 1_048_576 };
+      },
+    }),
+    resize: defineTask<DownloadOutput & { width: number }, { file: string }>({
+      maxAttempts: 3,
+      timeout: '1m',
+      handler: async ({ input, signal, progress }) => {
+        for (const [i, step] of ['decode', `scale to ${input.width}px`, 'encode webp'].entries()) {
+          await sleep(ms(120), undefined, { signal });
+          progress({ percent: ((i + 1) / 3) * 100, step: `${step} ${input.path}` } satisfies DemoProgress);
+        }
+        return { file: input.path.replace(/\.\w+$/, `-${input.width}.webp`) };
+      },
+    }),
+    thumbnail: defineTask<DownloadOutput & { size: number }, { file: string }>({
+      maxAttempts: 3,
+      timeout: '1m',
+      handler: async ({ input, signal, progress }) => {
+        for (const [i, step] of ['decode', `crop ${input.size}x${input.size}`].entries()) {
+          await sleep(ms(120), undefined, { signal });
+          progress({ percent: ((i + 1) / 2) * 100, step: `${step} ${input.path}` } satisfies DemoProgress);
+        }
+        return { file: input.path.replace(/\.\w+$/, '-thumb.webp') };
+      },
+    }),
+    'upload-image': defineTask<UploadImageInput, { album: string; files: string[]; urls: string[] }>({
+      maxAttempts: 3,
+      timeout: '1m',
+      handler: async ({ input, signal, progress }) => {
+        const files = [input.file ?? []].flat();
+        const urls: string[] = [];
+        for (const [i, file] of files.entries()) {
+          await sleep(ms(100), undefined, { signal });
+          urls.push(`https://photos.example.com/${input.album?.[0] ?? 'camera'}/${encodeURIComponent(file.split('/').pop() ?? file)}`);
+          progress({ percent: ((i + 1) / files.length) * 100, step: `uploaded ${file}` } satisfies DemoProgress);
+        }
+        return { album: input.album?.[0] ?? 'camera', files, urls };
       },
     }),
     cleanup: defineTask<{ olderThan: string }>({

@@ -1,7 +1,8 @@
 /**
  * What the demo shows while it runs: on a terminal, live progress bars (one per running item and
- * one overall) drawn with cli-progress; otherwise plain log lines, one per lifecycle event. It
- * only listens to the engine; it must never change work.
+ * one overall) drawn with cli-progress, chain steps labelled by their photo; otherwise plain log
+ * lines, one per lifecycle event. The demo adds its own lines (chain progression, periodic runs)
+ * through `log`. It only listens to the engine; it must never change work.
  */
 import cliProgress from 'cli-progress';
 import type { WorkEngine } from '@offstage/core';
@@ -23,6 +24,17 @@ export interface DemoView {
 }
 
 /**
+ * Options for {@link createDemoView}.
+ *
+ * @example
+ * const options: DemoViewOptions = { label: (id) => chains.label(id) }
+ */
+export interface DemoViewOptions {
+  /** A progress bar's label for an item (default: task name and short id); undefined for the default. */
+  label?: (id: string, taskName: string) => string | undefined;
+}
+
+/**
  * Attaches a view to an engine: bars when stdout is a terminal, plain lines otherwise.
  *
  * @example
@@ -30,8 +42,8 @@ export interface DemoView {
  * view.setOverall(3, 12)
  * view.stop()
  */
-export function createDemoView(engine: WorkEngine, io: CliIo, total: number): DemoView {
-  return io.stdout.isTTY ? barsView(engine, io, total) : plainView(engine, io);
+export function createDemoView(engine: WorkEngine, io: CliIo, total: number, options: DemoViewOptions = {}): DemoView {
+  return io.stdout.isTTY ? barsView(engine, io, total, options) : plainView(engine, io);
 }
 
 function plainView(engine: WorkEngine, io: CliIo): DemoView {
@@ -49,7 +61,7 @@ function plainView(engine: WorkEngine, io: CliIo): DemoView {
   };
 }
 
-function barsView(engine: WorkEngine, io: CliIo, total: number): DemoView {
+function barsView(engine: WorkEngine, io: CliIo, total: number, options: DemoViewOptions): DemoView {
   const multibar = new cliProgress.MultiBar(
     {
       stream: io.stdout as NodeJS.WritableStream,
@@ -72,7 +84,7 @@ function barsView(engine: WorkEngine, io: CliIo, total: number): DemoView {
   const offs = [
     engine.on('work:started', ({ id, taskName, attempt }) => {
       done(id);
-      const label = `${taskName} ${id.slice(0, 8)}`.padEnd(24);
+      const label = (options.label?.(id, taskName) ?? `${taskName} ${id.slice(0, 8)}`).slice(0, 24).padEnd(24);
       bars.set(id, multibar.create(100, 0, { label, detail: `attempt ${attempt}: starting` }));
     }),
     engine.on('work:progress', ({ id, progress }) => {
@@ -98,6 +110,8 @@ function barsView(engine: WorkEngine, io: CliIo, total: number): DemoView {
     },
     stop: () => {
       offs.forEach((off) => off());
+      // A redraw flushes lines logged since the last frame; stop() alone would drop them.
+      multibar.update();
       multibar.stop();
     },
   };

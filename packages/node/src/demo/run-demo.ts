@@ -1,16 +1,21 @@
 /**
  * `offstage demo`: runs a worker with the demo tasks on a real database for a fixed time, shows
- * live progress, then stops it the way a deployment would and prints a summary drawn from the
- * run journal. State persists, so a second run starts by showing the first one's history. It must
- * always stop the worker and close the database, on time or on Ctrl-C.
+ * live progress (with the photo chains' progression and the periodic refresh's runs), then stops
+ * it the way a deployment would and prints a summary drawn from the run journal. State persists,
+ * so a second run starts by showing the first one's history, and updates the one periodic series
+ * in place (unique name, `update` policy) instead of adding another. It must always stop the
+ * worker and close the database, on time or on Ctrl-C.
  */
 import { rmSync } from 'node:fs';
-import { formatDuration, type RunRecord, type WorkEngine } from '@offstage/core';
+import { formatDuration, type RunRecord, type UniqueOutcome, type WorkEngine } from '@offstage/core';
 import { printJson, printLines, type CliIo } from '../cli-io.js';
 import { createOffstage } from '../create-offstage.js';
+import { formatSchedule } from '../format/describe-work.js';
+import { formatRelativeTime } from '../format/relative-time.js';
 import { formatTable } from '../format/table.js';
-import { demoPlan } from './demo-plan.js';
-import { createDemoTasks, DEMO_TASK_NAMES } from './demo-tasks.js';
+import { ChainProgress, summarizeChain, type DemoChainSummary, type TrackedChain } from './demo-chains.js';
+import { demoChains, demoPeriodic, demoPlan } from './demo-plan.js';
+import { createDemoTasks, DEMO_TASK_NAMES, PERIODIC_TASK_NAME } from './demo-tasks.js';
 import { createDemoView } from './demo-view.js';
 
 /**
@@ -47,6 +52,28 @@ export interface DemoTaskSummary {
 }
 
 /**
+ * The demo's periodic series in its summary.
+ *
+ * @example
+ * report.periodic.outcome // 'updated' on a second run: the same series, not a new one
+ */
+export interface DemoPeriodicSummary {
+  id: string;
+  uniqueName: string;
+  taskName: string;
+  /** Such as `every 3s`. */
+  schedule: string;
+  /** What enqueueing it did this run: `enqueued` on a fresh database, `updated` after that. */
+  outcome: UniqueOutcome;
+  /** Runs during this demo run. */
+  runs: number;
+  /** Runs in the journal over all demo runs. */
+  totalRuns: number;
+  /** When the next run is due, or null (running, or the series ended). */
+  nextRunAt: Date | null;
+}
+
+/**
  * What the demo reports when it ends (also its `--json` output).
  *
  * @example
@@ -56,6 +83,7 @@ export interface DemoReport {
   db: string;
   /** What the database held before this run. */
   previous: { items: number; attempts: number };
+  /** One-time items enqueued by this run (chain steps included). */
   enqueued: number;
   /** Wall time the worker ran, in ms. */
   ranForMs: number;
@@ -64,11 +92,17 @@ export interface DemoReport {
   tasks: DemoTaskSummary[];
   /** Every attempt of this run's uploads, oldest first. */
   uploads: Array<{ id: string; file: string; state: string; attempts: RunRecord[] }>;
+  /** The periodic refresh. */
+  periodic: DemoPeriodicSummary;
+  /** This run's photo chains. */
+  chains: DemoChainSummary[];
   /** What the database holds now. */
   total: { items: number; attempts: number };
 }
 
 const PENDING_STATES = ['enqueued', 'running', 'blocked'] as const;
+// The periodic task never finishes; the demo is done when its one-time work is.
+const ONE_TIME_TASK_NAMES: readonly string[] = DEMO_TASK_NAMES;
 const DONE = 'all demo work finished';
 
 /**
@@ -80,23 +114,38 @@ const DONE = 'all demo work finished';
 export async function runDemo(options: RunDemoOptions, io: CliIo): Promise<DemoReport> {
   const { db, durationMs } = options;
   if (options.fresh && db !== ':memory:') for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(db + suffix, { force: true });
-  const engine = createOffstage({ db, tasks: createDemoTasks(durationMs / 20_000), concurrency: 3, leaseTime: '10s', shutdownGrace: '2s' });
+  const engine = createOffstage({ db, tasks: createDemoTasks(durationMs / 20_000), concurrency: 4, leaseTime: '10s', shutdownGrace: '2s' });
   const say = (...lines: string[]): void => {
     if (!options.json) printLines(io, ...lines);
   };
   try {
     const previous = await measure(engine);
-    say(`offstage demo: a worker with ${DEMO_TASK_NAMES.join(', ')} on ${db}, for up to ${formatDuration(durationMs)}.`);
+    say(`offstage demo: a worker with ${[...DEMO_TASK_NAMES, PERIODIC_TASK_NAME].join(', ')} on ${db}, for up to ${formatDuration(durationMs)}.`);
     say(previous.items > 0 ? `previous runs in this database: ${previous.items} items, ${previous.attempts} attempts` : 'a new database: no previous runs.');
 
     const plan = demoPlan(durationMs);
     const enqueued = [];
     for (const { task, request } of plan) enqueued.push(await engine.enqueue(task, request));
+    const chains: TrackedChain[] = [];
+    for (const c of demoChains(durationMs)) {
+      const { work } = await engine.beginWith(c.first).then(c.parallel).then(c.last).enqueue();
+      chains.push({ name: c.name, steps: work });
+    }
+    const periodicPlan = demoPeriodic(durationMs);
+    const series = await engine.enqueueUniquePeriodic(periodicPlan.uniqueName, periodicPlan.task, 'update', periodicPlan.request);
     const pendingAtStart = await pendingCount(engine);
-    say(`enqueued ${enqueued.length} items (some delayed, with tags and priorities); ${pendingAtStart} to run in all.`, '');
+    const oneTime = enqueued.length + chains.reduce((n, c) => n + c.steps.length, 0);
+    say(
+      `enqueued ${enqueued.length} items (some delayed, with tags and priorities) and ${chains.length} photo chains ` +
+        `(download → resize ∥ thumbnail → upload-image, for ${chains.map((c) => c.name).join(' and ')}); ` +
+        `${pendingAtStart} to run in all.`,
+      `${series.outcome === 'updated' ? 'updated the periodic series' : 'started a periodic series'}: ${PERIODIC_TASK_NAME} ${formatSchedule(series.work.schedule!)} ` +
+        `(unique name "${periodicPlan.uniqueName}", policy update, id ${series.work.id})${series.outcome === 'updated' ? ', the same series as the last run' : ''}.`,
+      '',
+    );
 
     const startedAt = Date.now();
-    const ranForMs = await runUntilDone(engine, io, options, pendingAtStart, durationMs);
+    const ranForMs = await runUntilDone(engine, io, options, pendingAtStart, durationMs, new ChainProgress(chains));
     const allFinished = (await pendingCount(engine)) === 0;
 
     const runs = await engine.journal({ since: startedAt, limit: 1_000_000 });
@@ -106,14 +155,26 @@ export async function runDemo(options: RunDemoOptions, io: CliIo): Promise<DemoR
       const attempts = (await engine.journal({ workId: info.id, limit: 1000 })).reverse();
       uploads.push({ id: info.id, file: String((info.input as { file?: unknown }).file), state: current?.state ?? 'unknown', attempts });
     }
+    const seriesNow = await engine.getWorkInfo(series.work.id);
     const report: DemoReport = {
       db,
       previous,
-      enqueued: enqueued.length,
+      enqueued: oneTime,
       ranForMs,
       allFinished,
       tasks: summarize(runs),
       uploads,
+      periodic: {
+        id: series.work.id,
+        uniqueName: periodicPlan.uniqueName,
+        taskName: PERIODIC_TASK_NAME,
+        schedule: formatSchedule((seriesNow ?? series.work).schedule!),
+        outcome: series.outcome,
+        runs: runs.filter((r) => r.workId === series.work.id).length,
+        totalRuns: (await engine.journal({ workId: series.work.id, limit: 1_000_000 })).length,
+        nextRunAt: seriesNow?.nextRunAt ?? null,
+      },
+      chains: await Promise.all(chains.map((c) => summarizeChain(engine, c))),
       total: await measure(engine),
     };
     if (options.json) printJson(io, report);
@@ -124,9 +185,10 @@ export async function runDemo(options: RunDemoOptions, io: CliIo): Promise<DemoR
   }
 }
 
-/** Starts the worker and stops it when every demo item has finished, the time is up, or on a signal. */
-async function runUntilDone(engine: WorkEngine, io: CliIo, options: RunDemoOptions, total: number, durationMs: number): Promise<number> {
-  const view = options.json ? null : createDemoView(engine, io, total);
+/** Starts the worker and stops it when every one-time demo item has finished, the time is up, or on a signal. */
+async function runUntilDone(engine: WorkEngine, io: CliIo, options: RunDemoOptions, total: number, durationMs: number, chains: ChainProgress): Promise<number> {
+  const label = (id: string, taskName: string): string | undefined => chains.label(id) ?? (taskName === PERIODIC_TASK_NAME ? `${taskName} (periodic)` : undefined);
+  const view = options.json ? null : createDemoView(engine, io, total, { label });
   const startedAt = Date.now();
   let finish!: (why: string) => void;
   const finished = new Promise<string>((resolve) => (finish = resolve));
@@ -155,6 +217,22 @@ async function runUntilDone(engine: WorkEngine, io: CliIo, options: RunDemoOptio
       .finally(() => (checking = null));
   };
   const offs = (['work:succeeded', 'work:retrying', 'work:failed', 'work:stopped', 'work:cancelled'] as const).map((e) => engine.on(e, check));
+  let periodicRuns = 0;
+  offs.push(
+    engine.on('work:started', ({ id }) => chains.started(id)),
+    engine.on('work:succeeded', ({ id, taskName, output }) => {
+      const line = chains.succeeded(id);
+      if (line) view?.log(line);
+      if (taskName === PERIODIC_TASK_NAME) {
+        const items = (output as { newItems?: unknown } | null)?.newItems;
+        view?.log(`${PERIODIC_TASK_NAME}: run ${++periodicRuns} of this demo done${typeof items === 'number' ? ` (${items} new item${items === 1 ? '' : 's'})` : ''}; the series stays enqueued for its next period`);
+      }
+    }),
+    engine.on('work:failed', ({ id, error }) => {
+      const line = chains.failed(id, error);
+      if (line) view?.log(line);
+    }),
+  );
 
   try {
     await engine.start();
@@ -176,7 +254,7 @@ async function runUntilDone(engine: WorkEngine, io: CliIo, options: RunDemoOptio
 async function pendingCount(engine: WorkEngine): Promise<number> {
   const rows = await engine.store.counts(Date.now());
   return rows
-    .filter((r) => (DEMO_TASK_NAMES as readonly string[]).includes(r.taskName) && (PENDING_STATES as readonly string[]).includes(r.state))
+    .filter((r) => ONE_TIME_TASK_NAMES.includes(r.taskName) && (PENDING_STATES as readonly string[]).includes(r.state))
     .reduce((n, r) => n + r.count, 0);
 }
 
@@ -201,13 +279,19 @@ function summarize(runs: readonly RunRecord[]): DemoTaskSummary[] {
       s.ended++;
     }
   }
+  const names: readonly string[] = [...DEMO_TASK_NAMES, PERIODIC_TASK_NAME];
   const order = (name: string): number => {
-    const i = (DEMO_TASK_NAMES as readonly string[]).indexOf(name);
-    return i === -1 ? DEMO_TASK_NAMES.length : i;
+    const i = names.indexOf(name);
+    return i === -1 ? names.length : i;
   };
   return [...byTask.values()]
     .sort((a, b) => order(a.taskName) - order(b.taskName) || a.taskName.localeCompare(b.taskName))
     .map(({ totalMs, ended, ...s }) => ({ ...s, avgDurationMs: ended ? Math.round(totalMs / ended) : null }));
+}
+
+function describeNextRun(at: Date | null): string {
+  if (!at) return 'no run pending';
+  return at.getTime() <= Date.now() + 1000 ? 'the next run is due as soon as a worker is up' : `next run ${formatRelativeTime(at)}`;
 }
 
 function formatReport(r: DemoReport): string {
@@ -231,6 +315,22 @@ function formatReport(r: DemoReport): string {
       const outcome = a.outcome === 'retrying' ? 'failed, retrying with backoff' : (a.outcome ?? 'running');
       lines.push(`  attempt ${a.attempt}  ${outcome.padEnd(29)}  ${took.padStart(6)}${a.error ? `  ${a.error}` : ''}${a.stopReason ? `  (${a.stopReason})` : ''}`);
     }
+  }
+  const p = r.periodic;
+  lines.push(
+    '',
+    `${p.taskName} (periodic, ${p.schedule}, unique name "${p.uniqueName}", ${p.outcome === 'updated' ? 'updated in place' : 'new series'}, id ${p.id}):`,
+    `  ${p.runs} run${p.runs === 1 ? '' : 's'} this time, ${p.totalRuns} in all; ${describeNextRun(p.nextRunAt)}`,
+  );
+  for (const c of r.chains) {
+    const states = new Set(c.steps.map((s) => s.state));
+    const status = states.size === 1 ? `all ${[...states][0]}` : c.steps.map((s) => `${s.taskName} ${s.state}`).join(', ');
+    lines.push(
+      '',
+      `chain ${c.name}: download → resize ∥ thumbnail → upload-image, ${status}${c.durationMs === null ? '' : ` in ${formatDuration(c.durationMs)}`}`,
+      `  ran in order: ${c.ranInOrder.length ? c.ranInOrder.join(', ') : 'nothing yet'}`,
+      `  ${c.steps.at(-1)?.taskName ?? 'last step'} received (array merger): ${c.lastStepInput === null ? 'not yet (its prerequisites have not all succeeded)' : JSON.stringify(c.lastStepInput)}`,
+    );
   }
   lines.push(
     '',

@@ -56,7 +56,7 @@ export function logWorkEvents(engine: WorkEngine, options: LogWorkEventsOptions)
  * formatWorkEvent('work:stopped', { id, taskName: 'upload', attempt: 2, reason: 'shutdown' })
  */
 export function formatWorkEvent(event: LoggedEvent, payload: WorkEvents[LoggedEvent], at: Date = new Date()): string {
-  const time = at.toTimeString().slice(0, 8) + '.' + String(at.getMilliseconds()).padStart(3, '0');
+  const time = formatClockTime(at);
   const p = payload as Partial<WorkEvents['work:succeeded'] & WorkEvents['work:retrying'] & WorkEvents['work:stopped'] & WorkEvents['worker:error']>;
   const head = (word: string): string => `${time}  ${word.padEnd(9)}  ${(p.taskName ?? '').padEnd(14)}  ${p.id ?? ''}`;
   switch (event) {
@@ -77,6 +77,16 @@ export function formatWorkEvent(event: LoggedEvent, payload: WorkEvents[LoggedEv
     default:
       return `${time}  error      while ${p.during}: ${errorMessage(p.error)}`;
   }
+}
+
+/**
+ * A local wall-clock time with milliseconds, as every log line starts: `12:00:01.123`.
+ *
+ * @example
+ * formatClockTime(new Date()) // '14:03:27.512'
+ */
+export function formatClockTime(at: Date = new Date()): string {
+  return `${at.toTimeString().slice(0, 8)}.${String(at.getMilliseconds()).padStart(3, '0')}`;
 }
 
 function jsonLine(event: LoggedEvent, payload: WorkEvents[LoggedEvent]): Record<string, unknown> {

@@ -1,7 +1,7 @@
 /**
- * Runs the offstage CLI from its TypeScript sources in a child process (node --conditions=source
- * --import tsx), for tests that need a real process: signals, exit codes, several processes on
- * one database. It must never leave a child running after its test.
+ * Runs the offstage CLI (or a fixture script) from its TypeScript sources in a child process
+ * (node --conditions=source --import tsx), for tests that need a real process: signals, exit
+ * codes, several processes on one database. It must never leave a child running after its test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -32,10 +32,23 @@ const children = new Set<ChildProcess>();
  * await worker.waitForOutput(/waiting for work/)
  */
 export function startCli(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): CliProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX_LOADER, CLI_PATH, ...args], {
+  return startScript(CLI_PATH, args, options);
+}
+
+/**
+ * Starts a TypeScript script (such as a fixture) the way the CLI runs: sources, under tsx. With
+ * `stdin: true` the test can write to the child's stdin (a start barrier, say).
+ *
+ * @example
+ * const racer = startScript(RACE_FIXTURE, [db, 'race', '100'], { cwd: dir, stdin: true })
+ * await racer.waitForOutput(/ready/)
+ * racer.child.stdin!.end('go\n')
+ */
+export function startScript(path: string, args: readonly string[], options: { cwd: string; env?: Record<string, string>; stdin?: boolean }): CliProcess {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX_LOADER, path, ...args], {
     cwd: options.cwd,
     env: { ...process.env, DEBUG: '', OFFSTAGE_DB: '', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   children.add(child);
   let out = '';

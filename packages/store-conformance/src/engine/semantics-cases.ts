@@ -176,6 +176,24 @@ export function describeSemanticsConformance(target: ConformanceTarget): void {
         expect(await d.info(fresh.work.id)).toMatchObject({ state: 'succeeded', output: 'fresh', prerequisites: [] });
       });
 
+      it('append after a replace continues the replacement, not the cancelled work', async () => {
+        const d = await start({ tasks: { t: () => 'ok' } });
+        await d.engine.enqueueUnique('n', 't', 'keep', { delay: '1h' });
+        const replacement = await d.engine.enqueueUnique('n', 't', 'replace', { delay: '1h' });
+        const appended = await d.engine.enqueueUnique('n', 't', 'append');
+        expect(appended.work).toMatchObject({ state: 'blocked', prerequisites: [replacement.work.id] });
+        await d.advance('1h');
+        expect(await d.state(appended.work.id)).toBe('succeeded');
+      });
+
+      it('reports what the chain rule made of appended work at once', async () => {
+        const d = await start({ tasks: { t: () => Promise.reject(new NonRetryableError('no')) } });
+        await d.engine.enqueueUnique('n', 't', 'append');
+        await d.settle();
+        const appended = await d.engine.enqueueUnique('n', 't', 'append');
+        expect(appended.work.state).toBe('failed');
+      });
+
       it('periodic keep, update in place, and cancel-and-reenqueue', async () => {
         const d = await start({ tasks: { refresh: () => 'ok' } });
         const t0 = d.now();
@@ -323,6 +341,25 @@ export function describeSemanticsConformance(target: ConformanceTarget): void {
     });
 
     describe('observation, progress and updates', () => {
+      it('a worker announces a cancel made by another process', async () => {
+        const store: WorkStore = await target.open();
+        const clock = new VirtualClock(0);
+        const worker = createWorkEngine({ store, clock, workerId: 'w', leaseTime: '30s', tasks: { long: ({ signal }: TaskContext) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')))) } });
+        const elsewhere = createWorkEngine({ store, clock: new VirtualClock(0), workerId: 'cli' });
+        const cancelled: string[] = [];
+        worker.on('work:cancelled', ({ id }) => void cancelled.push(id));
+        const { id } = await worker.enqueue('long');
+        await worker.start();
+        await worker.flush();
+        expect(await elsewhere.cancel(id)).toBe(true);
+        clock.advance(10_000);
+        await worker.whenIdle();
+        expect(cancelled).toEqual([id]);
+        expect(worker.activity().running).toEqual([]);
+        await worker.stop({ grace: 0 });
+        await store.close();
+      });
+
       it('observe() yields every change and ends when the work finishes', async () => {
         const step = gate();
         const d = await start({
