@@ -1,11 +1,4 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.base.js';
 
-export default defineConfig({
-  // cli.ts keeps its `#!/usr/bin/env node` line; tsup also marks the output executable.
-  entry: ['src/index.ts', 'src/testing.ts', 'src/cli.ts'],
-  format: ['esm'],
-  dts: { entry: ['src/index.ts', 'src/testing.ts'] },
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+// cli.ts keeps its `#!/usr/bin/env node` line; tsup also marks the output executable.
+export default libraryConfig(['src/index.ts', 'src/testing.ts', 'src/cli.ts'], { dts: { entry: ['src/index.ts', 'src/testing.ts'] } });
