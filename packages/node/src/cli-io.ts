@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { WorkEngine } from '@offstage/core';
+import { InvalidOptionError, type WorkEngine } from '@offstage/core';
 import { createOffstage, DEFAULT_DB_PATH } from './create-offstage.js';
 
 /**
@@ -150,4 +150,22 @@ export function collect(choices?: readonly string[]): (value: string, previous: 
     }
     return [...(previous ?? []), ...items];
   };
+}
+
+/**
+ * Checks a `--probe` URL (http or https) before anything is opened.
+ *
+ * @example
+ * if (options.probe !== undefined) checkProbeUrl(options.probe)
+ */
+export function checkProbeUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidOptionError(`The --probe value '${url}' is not a URL; pass one such as https://example.com/health.`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new InvalidOptionError(`The --probe URL '${url}' is not http or https; pass one such as https://example.com/health.`);
+  }
 }

@@ -1,14 +1,16 @@
 /**
- * The Node preset: a WorkEngine over the SQLite store, with cron schedules evaluated by croner
- * and a file watcher so work enqueued by another process (the CLI, a web server) wakes this
- * worker at once. It only wires defaults; it must never add behaviour the engine or the store
- * should own.
+ * The Node preset: a WorkEngine over the SQLite store, with cron schedules evaluated by croner,
+ * a file watcher so work enqueued by another process (the CLI, a web server) wakes this worker at
+ * once, this machine's constraint trackers, and a platform description of a long-running Node
+ * process. It only wires defaults; it must never add behaviour the engine or the store should own.
  */
 import { hostname } from 'node:os';
-import { WorkEngine, type Duration, type WorkEngineOptions, type WorkStore } from '@offstage/core';
+import { dirname, resolve } from 'node:path';
+import { LONG_RUNNING_PROCESS, WorkEngine, type ConstraintTrackers, type Duration, type PlatformInfo, type WorkEngineOptions, type WorkStore } from '@offstage/core';
 import { cronerParser } from '@offstage/cron';
 import { openSqliteStore } from '@offstage/sqlite/better-sqlite3';
 import { FileWatchScheduler } from './schedulers/file-watch-scheduler.js';
+import { createNodeTrackers, type NodeTrackerOptions } from './trackers/node-trackers.js';
 
 /**
  * The default database path, relative to the working directory.
@@ -19,13 +21,29 @@ import { FileWatchScheduler } from './schedulers/file-watch-scheduler.js';
 export const DEFAULT_DB_PATH = './offstage.db';
 
 /**
- * Options for {@link createOffstage}: the engine's options, with the store chosen for you and
- * `cron` defaulting to `cronerParser` (from `@offstage/cron`).
+ * A Node process that keeps running (a worker, a server): work survives restarts and reboots
+ * (it is in the database) but runs only while some process is up; no minimum interval, no
+ * execution budget. Core's {@link LONG_RUNNING_PROCESS} with a Node name.
+ *
+ * @example
+ * createOffstage({ platform: NODE_PROCESS }).guarantees().executionBudgetMs // null
+ */
+export const NODE_PROCESS: PlatformInfo = {
+  name: 'Node.js long-running process',
+  status: () => ({ status: 'available' }),
+  guarantees: { ...LONG_RUNNING_PROCESS.guarantees },
+};
+
+/**
+ * Options for {@link createOffstage}: the engine's options, with the store chosen for you, `cron`
+ * defaulting to `cronerParser` (from `@offstage/cron`), `trackers` to this machine's
+ * (`createNodeTrackers`) and `platform` to {@link NODE_PROCESS}.
  *
  * @example
  * const options: OffstageOptions = { db: './work.db', synchronous: 'FULL', concurrency: 8, leaseTime: '1m' }
+ * const probed: OffstageOptions = { trackerOptions: { probeUrl: 'https://api.example.com/health' } }
  */
-export interface OffstageOptions extends Omit<WorkEngineOptions, 'store'> {
+export interface OffstageOptions extends Omit<WorkEngineOptions, 'store' | 'trackers'> {
   /** SQLite database file. Default `'./offstage.db'`; `':memory:'` keeps everything in memory. */
   db?: string;
   /** SQLite durability: `'FULL'` survives power loss, `'NORMAL'` (the store's default) survives process crashes. */
@@ -34,12 +52,21 @@ export interface OffstageOptions extends Omit<WorkEngineOptions, 'store'> {
   store?: WorkStore;
   /** Watch the database file for writes by other processes. Default true for a file database. */
   watch?: boolean;
+  /**
+   * Constraint trackers. Default: `createNodeTrackers(trackerOptions)` (storage measured where the
+   * database lives); `false` or `{}` for none, so every constraint counts as met.
+   */
+  trackers?: ConstraintTrackers | false;
+  /** Options for the default trackers (a reachability probe URL, thresholds, the sampling rate). */
+  trackerOptions?: NodeTrackerOptions;
 }
 
 /**
  * Creates an engine over a SQLite database file, ready to register tasks, enqueue and start.
  * The default worker id is `hostname:pid`, so the journal says which process ran each attempt;
- * cron schedules are evaluated by croner unless `cron` says otherwise.
+ * cron schedules are evaluated by croner unless `cron` says otherwise; constraints are decided by
+ * this machine's trackers (`createNodeTrackers`), which sample only while constrained work waits
+ * or runs; the platform is {@link NODE_PROCESS}.
  *
  * @example
  * import { createOffstage } from 'offstage'
@@ -48,14 +75,25 @@ export interface OffstageOptions extends Omit<WorkEngineOptions, 'store'> {
  * await offstage.enqueueUniquePeriodic('nightly-report', 'report', 'update', { cron: '0 3 * * *', timezone: 'Europe/Paris' })
  * await offstage.start()
  * process.on('SIGTERM', () => void offstage.close())
+ *
+ * // Work that needs the API reachable, not just an interface up:
+ * const probed = createOffstage({ trackerOptions: { probeUrl: 'https://api.example.com/health' } })
+ * await probed.enqueue('sync', { constraints: { network: 'connected' } })
  */
 export function createOffstage(options: OffstageOptions = {}): WorkEngine {
-  const { db = DEFAULT_DB_PATH, synchronous, store: givenStore, watch = true, ...engineOptions } = options;
+  const { db = DEFAULT_DB_PATH, synchronous, store: givenStore, watch = true, trackers: givenTrackers, trackerOptions, ...engineOptions } = options;
   const store = givenStore ?? openSqliteStore(db, synchronous ? { synchronous } : {});
   const watchPath = !givenStore && watch && !isMemoryPath(db) ? db : null;
   try {
     const cron = engineOptions.cron ?? cronerParser;
-    return new WatchedEngine({ workerId: `${hostname()}:${process.pid}`, ...engineOptions, cron, store }, watchPath);
+    // Creating trackers reads nothing: each samples only when the engine asks (a claim, a query).
+    const trackers =
+      givenTrackers === false
+        ? {}
+        : (givenTrackers ??
+          createNodeTrackers({ storagePath: !givenStore && !isMemoryPath(db) ? dirname(resolve(db)) : undefined, ...trackerOptions }));
+    const platform = engineOptions.platform ?? NODE_PROCESS;
+    return new WatchedEngine({ workerId: `${hostname()}:${process.pid}`, ...engineOptions, cron, trackers, platform, store }, watchPath);
   } catch (error) {
     // Bad engine options: do not leak the database handle we just opened.
     if (!givenStore) void store.close().catch(() => undefined);

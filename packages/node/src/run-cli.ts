@@ -9,10 +9,12 @@ import { OffstageError } from '@offstage/core';
 import { CliExit, processIo, type CliIo } from './cli-io.js';
 import { cancelCommand } from './commands/cancel.js';
 import { demoCommand } from './commands/demo.js';
+import { doctorCommand } from './commands/doctor.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { listCommand } from './commands/list.js';
 import { pruneCommand } from './commands/prune.js';
 import { retryCommand } from './commands/retry.js';
+import { runDueCommand } from './commands/run-due.js';
 import { showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
 import { watchCommand } from './commands/watch.js';
@@ -38,7 +40,20 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(`offstage: ${text.replace(/^error: /, '')}`),
     });
-  for (const add of [workerCommand, enqueueCommand, statusCommand, listCommand, showCommand, watchCommand, cancelCommand, retryCommand, pruneCommand, demoCommand]) {
+  for (const add of [
+    workerCommand,
+    runDueCommand,
+    enqueueCommand,
+    statusCommand,
+    listCommand,
+    showCommand,
+    watchCommand,
+    cancelCommand,
+    retryCommand,
+    pruneCommand,
+    doctorCommand,
+    demoCommand,
+  ]) {
     add(program, io);
   }
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryStore, type WorkEngine } from '@offstage/core';
-import { createOffstage } from '../src/index.js';
+import { LONG_RUNNING_PROCESS, MemoryStore, SignalTracker, UNKNOWN_DEVICE, type WorkEngine } from '@offstage/core';
+import { createNodeTrackers, createOffstage, NODE_PROCESS, readInterfaces, readStorage } from '../src/index.js';
 
 let dir: string;
 const engines: WorkEngine[] = [];
@@ -70,6 +70,41 @@ describe('createOffstage', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(ran).not.toContain(later.id);
     expect((await producer.getWorkInfo(later.id))?.state).toBe('enqueued');
+  });
+});
+
+describe('createOffstage: trackers and platform', () => {
+  it("reads this machine's trackers by default, measuring storage where the database lives", async () => {
+    const engine = open({ db: join(dir, 'work.db') });
+    const state = engine.deviceState();
+    expect(state.network).toEqual(readInterfaces());
+    expect(typeof state.memory).toBe('number');
+    expect([true, false]).toContain(state.storageLow);
+    // A free-space threshold just above this file system's free space makes it read as low: proof of the path.
+    const free = readStorage(dir)!.freeBytes;
+    const low = open({ db: join(dir, 'low.db'), trackerOptions: { lowStorageFraction: 1, lowStorageBytes: free * 2 } });
+    expect(low.deviceState().storageLow).toBe(true);
+    const info = await low.enqueue('t', { constraints: { storageNotLow: true }, allowUnregistered: true });
+    expect(info.waitingFor).toEqual(['storageNotLow']);
+  });
+
+  it('takes other trackers, or none with false or {}', async () => {
+    const network = new SignalTracker('network', { initial: { connected: false, metered: false, roaming: false } });
+    const custom = open({ db: ':memory:', trackers: { network } });
+    expect(custom.deviceState()).toEqual({ ...UNKNOWN_DEVICE, network: { connected: false, metered: false, roaming: false } });
+    expect((await custom.enqueue('sync', { constraints: { network: 'connected' }, allowUnregistered: true })).waitingFor).toEqual(['network:connected']);
+    expect(open({ db: ':memory:', trackers: false }).deviceState()).toEqual(UNKNOWN_DEVICE);
+    expect(open({ db: ':memory:', trackers: {} }).deviceState()).toEqual(UNKNOWN_DEVICE);
+    expect(Object.keys(createNodeTrackers()).sort()).toEqual(['battery', 'charging', 'idle', 'memory', 'network', 'storageLow']);
+  });
+
+  it('describes a long-running Node process', () => {
+    const engine = open({ db: ':memory:' });
+    expect(engine.getStatus()).toEqual({ platform: 'Node.js long-running process', status: 'available' });
+    expect(engine.guarantees()).toEqual(LONG_RUNNING_PROCESS.guarantees);
+    expect(NODE_PROCESS.guarantees).toEqual({ survivesRestart: true, survivesReboot: true, runsWhileAppClosed: false, minimumIntervalMs: 0, executionBudgetMs: null });
+    const serverless = { name: 'lambda', status: () => ({ status: 'restricted' as const, reason: 'frozen between invocations' }), guarantees: { ...NODE_PROCESS.guarantees, executionBudgetMs: 900_000 } };
+    expect(open({ db: ':memory:', platform: serverless }).getStatus()).toEqual({ platform: 'lambda', status: 'restricted', reason: 'frozen between invocations' });
   });
 });
 

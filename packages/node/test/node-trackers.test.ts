@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toConditions, UNKNOWN_DEVICE } from '@offstage/core';
-import { createNodeTrackers, readInterfaces } from '../src/trackers/node-trackers.js';
+import { createNodeTrackers, probeReachability, readInterfaces, readLoadPerCore, startProbedTrackers, type ProbeResult } from '../src/trackers/node-trackers.js';
 import { parsePmset, parseWin32Battery, readLinuxPower, UNKNOWN_POWER } from '../src/trackers/power-readings.js';
 
 const dirs: string[] = [];
@@ -71,6 +71,63 @@ describe('Node trackers on this machine', () => {
     expect(memory.watching).toBe(false);
   });
 
+  it.runIf(readInterfaces().connected)('startProbedTrackers answers with the first probe, for readers without a worker loop', async () => {
+    const server: Server = createServer((_req, res) => {
+      res.statusCode = 503;
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+      const probed = await startProbedTrackers({ probeUrl: url });
+      expect(probed.firstProbe).toMatchObject({ url, reachable: false, status: 503 });
+      probed.trackers.network.refresh(); // what the engine does before a claim
+      expect(probed.trackers.network.get()).toEqual({ connected: false, metered: false, roaming: false });
+      expect(probed.trackers.network.watching).toBe(true);
+      probed.stop();
+      expect(probed.trackers.network.watching).toBe(false);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('reports a refused connection and a timeout as unreachable, and no load average on Windows', async () => {
+    // A port that was just free: nothing listens there.
+    const closed: Server = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const closedPort = (closed.address() as { port: number }).port;
+    await new Promise((r) => closed.close(r));
+    const refused = await probeReachability(`http://127.0.0.1:${closedPort}/`, 2000);
+    expect(refused).toMatchObject({ reachable: false, status: null });
+    expect(refused.error).toBe('ECONNREFUSED');
+    const silent: Server = createServer(() => {}); // never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const timedOut = await probeReachability(`http://127.0.0.1:${(silent.address() as { port: number }).port}/`, 100);
+      expect(timedOut).toMatchObject({ reachable: false, status: null, error: 'no answer within 100 ms' });
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+    expect(readLoadPerCore('win32')).toBeNull();
+    expect(readLoadPerCore('linux')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reuses a raw reading for maxReadAgeMs, so claims in a burst make one set of OS calls', async () => {
+    let calls = 0;
+    const readPower = () => (calls++, { charging: true, battery: 0.5 });
+    const reused = createNodeTrackers({ readPower, maxReadAgeMs: 50 });
+    for (let i = 0; i < 5; i++) [reused.charging, reused.battery].forEach((t) => t.refresh());
+    expect(calls).toBe(1);
+    await new Promise((r) => setTimeout(r, 60));
+    reused.battery.refresh();
+    expect(calls).toBe(2);
+    calls = 0;
+    const fresh = createNodeTrackers({ readPower, maxReadAgeMs: 0 });
+    for (let i = 0; i < 3; i++) fresh.battery.refresh();
+    expect(calls).toBe(3);
+  });
+
   it('uses fake power readings when given', () => {
     const { battery, charging } = createNodeTrackers({ readPower: () => ({ charging: false, battery: 0.1 }) });
     battery.refresh();
@@ -87,14 +144,23 @@ describe('Node trackers on this machine', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     try {
-      const { network } = createNodeTrackers({ probeUrl: `http://127.0.0.1:${port}/health`, sampleIntervalMs: 50 });
+      const probes: ProbeResult[] = [];
+      const { network } = createNodeTrackers({ probeUrl: `http://127.0.0.1:${port}/health`, sampleIntervalMs: 50, onProbe: (r) => probes.push(r) });
       const seen: unknown[] = [];
       const off = network.subscribe(() => seen.push(network.get()));
       await expect.poll(() => seen.length).toBeGreaterThan(0);
       expect(network.get()).toMatchObject({ connected: true });
       healthy = false;
       await expect.poll(() => (network.get() as { connected: boolean }).connected).toBe(false);
+      // The engine reads every tracker afresh before a claim: that read must keep the probe's verdict,
+      // not fall back to "an interface is up".
+      network.refresh();
+      expect(network.get()).toMatchObject({ connected: false });
+      healthy = true;
+      await expect.poll(() => (network.get() as { connected: boolean }).connected).toBe(true);
       off();
+      expect(probes.some((p) => p.status === 503 && !p.reachable)).toBe(true);
+      expect(probes.at(-1)).toMatchObject({ reachable: true, status: 204, error: null });
     } finally {
       server.close();
     }

@@ -1,6 +1,7 @@
 /**
  * `offstage enqueue <task>`: adds one work item from the shell: one-time or periodic (`--every`,
- * `--cron`), optionally unique (`--unique` with a policy) or chained after other work (`--after`).
+ * `--cron`), optionally unique (`--unique` with a policy), chained after other work (`--after`) or
+ * waiting for constraints (`--network`, `--charging`, `--battery-not-low`, ...).
  * This process has no handlers, so it enqueues for a worker elsewhere (`allowUnregistered`). It
  * validates the whole request with core's own rules before opening the database, so a typo never
  * creates or touches a file; only what needs the stored work (prerequisites, the unique name's
@@ -15,6 +16,7 @@ import {
   planWork,
   PRIORITY_RANK,
   validateName,
+  type Constraints,
   type ExistingPeriodicWorkPolicy,
   type ExistingWorkPolicy,
   type InputMerger,
@@ -27,7 +29,7 @@ import {
 } from '@offstage/core';
 import { cronerParser } from '@offstage/cron';
 import { collect, parseInteger, printJson, printLines, withCommonOptions, withEngine, type CliIo, type CommonOptions } from '../cli-io.js';
-import { formatPriority, formatSchedule } from '../format/describe-work.js';
+import { formatConstraints, formatPriority, formatSchedule } from '../format/describe-work.js';
 import { formatRelativeTime } from '../format/relative-time.js';
 
 interface EnqueueOptions extends CommonOptions {
@@ -48,7 +50,16 @@ interface EnqueueOptions extends CommonOptions {
   policy?: string;
   after?: string[];
   inputMerger?: InputMerger;
+  network?: string;
+  charging?: boolean;
+  batteryNotLow?: boolean | string;
+  storageNotLow?: boolean;
+  deviceIdle?: boolean;
+  memoryBelow?: string;
 }
+
+/** The kinds of network `--network` accepts (core's `Constraints['network']`). */
+const NETWORK_KINDS: ReadonlyArray<NonNullable<Constraints['network']>> = ['connected', 'unmetered', 'not-roaming'];
 
 /**
  * What `enqueue --json` prints: the item's WorkInfo plus what the enqueue did (`enqueued` for
@@ -74,6 +85,7 @@ const PERIODIC_POLICIES: readonly ExistingPeriodicWorkPolicy[] = ['keep', 'updat
  * // $ offstage enqueue refresh-feed --every 1h --flex 15m --unique feed --policy update
  * // $ offstage enqueue nightly-report --cron '0 3 * * *' --timezone Europe/Paris
  * // $ offstage enqueue upload --after 3f2a9c1e-0b7d-4d1e-9a51-2c3b4d5e6f70 --expedited
+ * // $ offstage enqueue backup --network unmetered --charging --battery-not-low 0.3
  */
 export function enqueueCommand(program: Command, io: CliIo): Command {
   return withCommonOptions(program.command('enqueue').description('enqueue one work item for a task: one-time, periodic, unique or chained').argument('<task>', 'task name'))
@@ -97,6 +109,12 @@ export function enqueueCommand(program: Command, io: CliIo): Command {
     )
     .option('--after <id>', 'start only after this work succeeds (repeatable, or comma-separated); the item is blocked until then', collect())
     .addOption(new Option('--input-merger <merger>', "how prerequisites' outputs merge into the input (default overwrite)").choices(['overwrite', 'array']))
+    .option('--network <kind>', `wait for a network: ${NETWORK_KINDS.join(', ')} (on Node, metered and roaming cannot be known and read as no)`)
+    .option('--charging', 'wait until the machine is on mains power (no battery found counts as mains)')
+    .option('--battery-not-low [fraction]', 'wait until the battery is above this fraction (default 0.15; no battery counts as full)')
+    .option('--storage-not-low', 'wait until free storage is not low (under 10% and under 1 GiB free)')
+    .option('--device-idle', 'wait until the machine is idle (1-minute load under 0.3 per core)')
+    .option('--memory-below <fraction>', 'wait until the fraction of memory in use is below this, e.g. 0.8')
     .action(async (task: string, options: EnqueueOptions) => {
       const plan = planEnqueue(task, options);
       const result = await withEngine(io, options, async (engine) => {
@@ -204,7 +222,37 @@ function buildRequest(options: EnqueueOptions): WorkRequest {
   if (options.timeout !== undefined) request.timeout = options.timeout;
   if (options.after) request.after = options.after;
   if (options.inputMerger) request.inputMerger = options.inputMerger;
+  const constraints = buildConstraints(options);
+  if (constraints) request.constraints = constraints;
   return request;
+}
+
+/** The constraint flags as core's Constraints, or undefined; bad values name their flag. */
+function buildConstraints(options: EnqueueOptions): Constraints | undefined {
+  const constraints: Constraints = {};
+  if (options.network !== undefined) {
+    if (!(NETWORK_KINDS as readonly string[]).includes(options.network)) {
+      throw new InvalidOptionError(`The --network kind '${options.network}' is unknown; use one of ${NETWORK_KINDS.join(', ')}.`);
+    }
+    constraints.network = options.network as Constraints['network'];
+  }
+  if (options.charging) constraints.charging = true;
+  if (options.batteryNotLow !== undefined) {
+    constraints.batteryNotLow = options.batteryNotLow === true ? true : parseFraction('--battery-not-low', options.batteryNotLow as string);
+  }
+  if (options.storageNotLow) constraints.storageNotLow = true;
+  if (options.deviceIdle) constraints.deviceIdle = true;
+  if (options.memoryBelow !== undefined) constraints.memoryBelow = parseFraction('--memory-below', options.memoryBelow);
+  return Object.keys(constraints).length > 0 ? constraints : undefined;
+}
+
+function parseFraction(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) {
+    throw new InvalidOptionError(`The ${flag} value '${value}' is not a number; pass a fraction from 0 to 1, such as 0.2.`);
+  }
+  if (n < 0 || n > 1) throw new InvalidOptionError(`The ${flag} threshold ${value} is outside 0..1; pass a fraction such as 0.2 (20%).`);
+  return n;
 }
 
 function describeResult(result: EnqueueResult, uniqueName: string | undefined): string {
@@ -243,5 +291,7 @@ function describeWork(info: WorkInfo): string {
   const priority = info.expedited ? 'expedited' : `priority ${formatPriority(info)}`;
   const attempts = info.maxAttempts === null ? "the task's default attempts" : `up to ${info.maxAttempts} attempt${info.maxAttempts === 1 ? '' : 's'}`;
   const tags = info.tags.length ? `, tags ${info.tags.join(', ')}` : '';
-  return `${info.taskName}, ${when}, ${priority}, ${attempts}${tags}`;
+  const waiting = info.waitingFor.length ? `; not met here now: ${info.waitingFor.join(', ')}` : '';
+  const constraints = info.constraints ? `, constraints ${formatConstraints(info.constraints)}${waiting}` : '';
+  return `${info.taskName}, ${when}, ${priority}, ${attempts}${tags}${constraints}`;
 }

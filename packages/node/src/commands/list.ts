@@ -1,7 +1,8 @@
 /**
  * `offstage list`: work items matching filters, newest first, as a table or JSON. The table names
  * each item's unique name and its schedule (periodic) or how many prerequisites it still waits
- * for (chains). Read-only: it must never change a row.
+ * for (chains), and, when some listed work waits for constraints, what each waits for (as this
+ * process's trackers see the machine). Read-only: it must never change a row.
  */
 import type { Command } from 'commander';
 import { WORK_STATES, type WorkEngine, type WorkInfo, type WorkQuery, type WorkState } from '@offstage/core';
@@ -54,13 +55,15 @@ export function listCommand(program: Command, io: CliIo): Command {
 
 /**
  * Renders work items as the `list` table. `pending` maps a blocked item's id to how many of its
- * prerequisites have not succeeded yet (default: all of them).
+ * prerequisites have not succeeded yet (default: all of them). A WAITING FOR column (the unmet
+ * constraints of enqueued work) appears only when some item waits.
  *
  * @example
  * const items = await engine.query()
  * printLines(io, formatWorkTable(items, Date.now(), await pendingPrerequisites(engine, items)))
  */
 export function formatWorkTable(items: readonly WorkInfo[], now: number = Date.now(), pending: ReadonlyMap<string, number> = new Map()): string {
+  const waiting = items.some((w) => w.waitingFor.length > 0);
   return formatTable(items, [
     { header: 'ID', value: (w) => w.id },
     { header: 'TASK', value: (w) => w.taskName },
@@ -70,6 +73,7 @@ export function formatWorkTable(items: readonly WorkInfo[], now: number = Date.n
     { header: 'UNIQUE', value: (w) => w.uniqueName },
     { header: 'SCHEDULE', value: (w) => formatScheduleCell(w, pending.get(w.id) ?? w.prerequisites.length) },
     { header: 'TAGS', value: (w) => w.tags.join(',') },
+    ...(waiting ? [{ header: 'WAITING FOR', value: (w: WorkInfo) => w.waitingFor.join(',') }] : []),
     { header: 'WHEN', value: (w) => describeWhen(w, now) },
   ]);
 }
@@ -90,7 +94,10 @@ export async function pendingPrerequisites(engine: WorkEngine, items: readonly W
 }
 
 function describeWhen(w: WorkInfo, now: number): string {
-  if (w.nextRunAt) return w.nextRunAt.getTime() <= now ? 'due now' : `runs ${formatRelativeTime(w.nextRunAt, now)}`;
+  if (w.nextRunAt) {
+    if (w.nextRunAt.getTime() > now) return `runs ${formatRelativeTime(w.nextRunAt, now)}`;
+    return w.waitingFor.length ? 'due, waiting' : 'due now';
+  }
   if (w.finishedAt) return `finished ${formatRelativeTime(w.finishedAt, now)}`;
   if (w.state === 'running' && w.lastRun) return `started ${formatRelativeTime(w.lastRun.startedAt, now)}`;
   if (w.state === 'blocked') return `waiting since ${formatRelativeTime(w.createdAt, now)}`;

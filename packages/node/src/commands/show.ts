@@ -1,13 +1,14 @@
 /**
  * `offstage show <id>`: one work item, its schedule and next run (periodic work), its place in a
- * chain (prerequisites and dependents, with their states), and its whole run journal (every
- * attempt: start, end, duration, outcome, error, stop reason, worker). Read-only: it must never
- * change a row.
+ * chain (prerequisites and dependents, with their states), its constraints and what it waits for
+ * (as this process's trackers see the machine), and its whole run journal (every attempt: start,
+ * end, duration, outcome, error, stop reason, retry rule, worker). Read-only: it must never change
+ * a row.
  */
 import type { Command } from 'commander';
 import { formatDuration, WorkNotFoundError, type RunRecord, type WorkEngine, type WorkInfo, type WorkState } from '@offstage/core';
 import { printJson, printLines, withCommonOptions, withEngine, type CliIo, type CommonOptions } from '../cli-io.js';
-import { formatPriority, formatSchedule, shortJson } from '../format/describe-work.js';
+import { formatConstraints, formatPriority, formatSchedule, shortJson } from '../format/describe-work.js';
 import { formatRelativeTime } from '../format/relative-time.js';
 import { formatTable } from '../format/table.js';
 
@@ -172,6 +173,13 @@ function formatWork(w: WorkInfo, chain: ShownChain | null): string {
   ];
   if (w.schedule) rows.push(['schedule', `periodic, ${formatSchedule(w.schedule, { long: true })}`]);
   if (chain) rows.push(['chain', describeChain(chain)]);
+  if (w.constraints) {
+    rows.push(['constraints', formatConstraints(w.constraints)]);
+    // waitingFor is computed from this process's trackers: the worker's machine may differ.
+    if (w.state === 'enqueued') {
+      rows.push(['waiting for', w.waitingFor.length ? `${w.waitingFor.join(', ')} (as this process's trackers see this machine)` : "nothing: its constraints are met now (as this process's trackers see this machine)"]);
+    }
+  }
   rows.push(
     ['tags', w.tags.join(', ') || '-'],
     ['input', shortJson(w.input)],
@@ -204,6 +212,8 @@ function formatRuns(runs: readonly ShownRun[]): string {
     { header: 'DURATION', value: (r) => (r.durationMs === null ? 'running' : formatDuration(r.durationMs)), align: 'right' },
     { header: 'OUTCOME', value: (r) => r.outcome ?? 'running' },
     { header: 'STOP REASON', value: (r) => r.stopReason },
+    // The retry rule a classifier chose; the column appears only when one did.
+    ...(runs.some((r) => r.rule !== null) ? [{ header: 'RULE', value: (r: ShownRun) => r.rule }] : []),
     { header: 'WORKER', value: (r) => r.workerId },
     { header: 'ERROR', value: (r) => r.error },
   ]);

@@ -1,10 +1,10 @@
 /**
- * `offstage status`: counts by state, a per-task table with due counts, and when work is next
- * due. The CLI registers no handlers, so it cannot know which tasks some worker runs; it flags
+ * `offstage status`: counts by state, a per-task table with due counts, when work is next due,
+ * and whether background work can run on this platform (`getStatus()`). The CLI registers no handlers, so it cannot know which tasks some worker runs; it flags
  * tasks with due work and nothing running, which is what unregistered work looks like. Read-only.
  */
 import type { Command } from 'commander';
-import { WORK_STATES, type StateCounts, type WorkState } from '@offstage/core';
+import { WORK_STATES, type PlatformStatus, type StateCounts, type WorkState } from '@offstage/core';
 import { printJson, printLines, withCommonOptions, withEngine, type CliIo, type CommonOptions } from '../cli-io.js';
 import { formatRelativeTime } from '../format/relative-time.js';
 import { formatTable } from '../format/table.js';
@@ -24,6 +24,8 @@ export interface StatusReport {
   tasks: Array<{ taskName: string; counts: Partial<StateCounts>; due: number; dueButNotRunning: boolean }>;
   /** When work is next due (or a lease next expires); null when nothing is pending. */
   nextWakeAt: Date | null;
+  /** Whether background work can run here now, and on what platform (the engine's `getStatus()`). */
+  platform: PlatformStatus & { platform: string };
 }
 
 /**
@@ -36,7 +38,7 @@ export interface StatusReport {
 export function statusCommand(program: Command, io: CliIo): Command {
   return withCommonOptions(program.command('status').description('counts by state and task, and when work is next due'))
     .action(async (options: CommonOptions) => {
-      const status = await withEngine(io, options, (engine) => engine.status());
+      const { status, platform } = await withEngine(io, options, async (engine) => ({ status: await engine.status(), platform: engine.getStatus() }));
       const report: StatusReport = {
         db: options.db,
         counts: status.counts,
@@ -47,6 +49,7 @@ export function statusCommand(program: Command, io: CliIo): Command {
           dueButNotRunning: t.due > 0 && (t.counts.running ?? 0) === 0,
         })),
         nextWakeAt: status.nextWakeAt,
+        platform,
       };
       if (options.json) printJson(io, report);
       else printLines(io, formatStatus(report));
@@ -56,7 +59,9 @@ export function statusCommand(program: Command, io: CliIo): Command {
 function formatStatus(report: StatusReport): string {
   const now = Date.now();
   const total = WORK_STATES.reduce((n, s) => n + report.counts[s], 0);
-  if (total === 0) return `No work in ${report.db}.`;
+  const p = report.platform;
+  const platformLine = `platform: ${p.platform}, background work ${p.status}${p.reason ? ` (${p.reason})` : ''}`;
+  if (total === 0) return `No work in ${report.db}.\n${platformLine}`;
   const lines = [WORK_STATES.filter((s) => report.counts[s] > 0 || s === 'enqueued' || s === 'running').map((s) => `${s} ${report.counts[s]}`).join('   '), ''];
   const shown: WorkState[] = ['enqueued', 'running', 'succeeded', 'failed', 'cancelled', 'blocked'];
   lines.push(
@@ -71,6 +76,7 @@ function formatStatus(report: StatusReport): string {
     '',
   );
   const next = report.nextWakeAt;
+  lines.push(platformLine);
   lines.push(`next due: ${next === null ? 'nothing pending' : next.getTime() <= now ? 'now' : `${formatRelativeTime(next, now)} (${next.toISOString()})`}`);
   const stalled = report.tasks.filter((t) => t.dueButNotRunning);
   if (stalled.length > 0) {

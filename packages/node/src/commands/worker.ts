@@ -6,12 +6,13 @@
  */
 import type { Command } from 'commander';
 import { parseDuration } from '@offstage/core';
-import { dbPath, parseInteger, withCommonOptions, type CliIo, type CommonOptions } from '../cli-io.js';
+import { checkProbeUrl, dbPath, parseInteger, withCommonOptions, type CliIo, type CommonOptions } from '../cli-io.js';
 import { createOffstage } from '../create-offstage.js';
 import { logWorkEvents } from '../format/log-work-events.js';
 import { loadTasksModule } from '../load-tasks-module.js';
 
 interface WorkerOptions extends CommonOptions {
+  probe?: string;
   concurrency?: number;
   leaseTime?: string;
   grace?: string;
@@ -23,6 +24,7 @@ interface WorkerOptions extends CommonOptions {
  * @example
  * workerCommand(program, io)
  * // $ offstage worker ./tasks.mjs --concurrency 8 --lease-time 1m --grace 30s
+ * // $ offstage worker ./tasks.mjs --probe https://api.example.com/health
  */
 export function workerCommand(program: Command, io: CliIo): Command {
   return withCommonOptions(
@@ -34,10 +36,12 @@ export function workerCommand(program: Command, io: CliIo): Command {
     .option('--concurrency <n>', 'attempts run at once (default 4)', parseInteger('--concurrency', 1))
     .option('--lease-time <duration>', "how long a claim holds work without a heartbeat (default '30s')")
     .option('--grace <duration>', "on shutdown, how long running handlers may finish (default '10s')")
+    .option('--probe <url>', "network constraints also need this URL to answer (HEAD, below HTTP 500), not just an interface up")
     .action(async (modulePath: string, options: WorkerOptions) => {
       // Check everything that can be wrong before the database is opened.
       if (options.leaseTime !== undefined) parseDuration(options.leaseTime, '--lease-time');
       if (options.grace !== undefined) parseDuration(options.grace, '--grace');
+      if (options.probe !== undefined) checkProbeUrl(options.probe);
       const loaded = await loadTasksModule(modulePath, io.cwd);
       const db = dbPath(io, options.db);
       const engine = createOffstage({
@@ -46,6 +50,7 @@ export function workerCommand(program: Command, io: CliIo): Command {
         concurrency: options.concurrency ?? loaded.options.concurrency,
         leaseTime: options.leaseTime ?? loaded.options.leaseTime,
         shutdownGrace: options.grace ?? loaded.options.shutdownGrace,
+        trackerOptions: { probeUrl: options.probe },
       });
       const say = (line: string): void => {
         if (!options.json) io.stdout.write(`${line}\n`);

@@ -1,7 +1,7 @@
 /**
- * The work the demo enqueues on each run: a realistic mix with delays, tags and priorities, a
- * periodic series and two photo chains, its delays scaled like the handlers. Data only; it must
- * never enqueue anything itself.
+ * The work the demo enqueues on each run: a realistic mix with delays, tags, priorities and a
+ * network constraint, a periodic series and two photo chains, its delays scaled like the
+ * handlers. Data only; it must never enqueue anything itself.
  */
 import type { ChainStep, PeriodicWorkRequest, WorkRequest } from '@offstage/core';
 
@@ -18,7 +18,9 @@ export interface DemoItem {
 
 /**
  * The demo's items for a run of `durationMs`: about a dozen, spread over the run, the cleanup
- * delayed to 80% of it so it runs last and the whole plan finishes with time to spare.
+ * delayed to 80% of it so it runs last and the whole plan finishes with time to spare. The
+ * contacts sync needs the network (it waits while the demo reports offline); the log upload meets
+ * a 503 once.
  *
  * @example
  * for (const { task, request } of demoPlan(20_000)) await engine.enqueue(task, request)
@@ -33,11 +35,14 @@ export function demoPlan(durationMs: number): DemoItem[] {
     sync('settings', { priority: 'critical', tags: ['sync', 'settings'] }),
     sync('alice', { priority: 'high' }),
     sync('bob'),
+    // Expedited: when the network returns it takes the next free slot, ahead of everything else.
+    { task: 'sync-contacts', request: { input: { account: 'alice' }, constraints: { network: 'connected' }, expedited: true, tags: ['sync', 'network'] } },
     image('IMG_0001.jpg'),
     image('IMG_0002.jpg'),
     upload('IMG_0001.jpg', { priority: 'high' }),
     image('IMG_0003.jpg', { priority: 'low' }),
     upload('backup-2024.zip', { delay: at(3), tags: ['network', 'backup'] }),
+    { task: 'upload-logs', request: { input: { file: 'app-2024-06-01.log' }, delay: at(1), tags: ['network', 'logs'] } },
     image('IMG_0004.jpg', { priority: 'low', delay: at(5) }),
     sync('carol', { delay: at(8) }),
     image('IMG_0005.jpg', { delay: at(11) }),

@@ -1,13 +1,14 @@
 /**
- * The demo's tasks, modelled on a mobile app's background work: a data sync, an image-processing
- * step, an upload that fails twice on a flaky network, a cleanup, a periodic feed refresh, and
- * the steps of a photo chain (download, then resize and thumbnail in parallel, then upload-image,
- * each step's input merged from the outputs before it). Timings scale with the demo's duration so
- * a short run still shows every behaviour. Handlers must honour their abort signal, so a shutdown
- * returns them to the queue promptly.
+ * The demo's tasks, modelled on a mobile app's background work: a data sync, a contacts sync that
+ * needs the network, an image-processing step, an upload that fails twice on a flaky network, a
+ * log upload whose server answers 503 once (classified by the default classifier), a cleanup, a
+ * periodic feed refresh, and the steps of a photo chain (download, then resize and thumbnail in
+ * parallel, then upload-image, each step's input merged from the outputs before it). Timings
+ * scale with the demo's duration so a short run still shows every behaviour. Handlers must honour
+ * their abort signal, so a shutdown returns them to the queue promptly.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { defineTask, type TaskEntry } from '@offstage/core';
+import { defaultClassifier, defineTask, type ErrorClassifier, type TaskEntry } from '@offstage/core';
 
 /**
  * The demo's one-time task names, chain steps last (the summary lists tasks in this order).
@@ -15,7 +16,7 @@ import { defineTask, type TaskEntry } from '@offstage/core';
  * @example
  * engine.status() // tasks: sync-data, process-image, flaky-upload, cleanup, download, ...
  */
-export const DEMO_TASK_NAMES = ['sync-data', 'process-image', 'flaky-upload', 'cleanup', 'download', 'resize', 'thumbnail', 'upload-image'] as const;
+export const DEMO_TASK_NAMES = ['sync-data', 'sync-contacts', 'process-image', 'flaky-upload', 'upload-logs', 'cleanup', 'download', 'resize', 'thumbnail', 'upload-image'] as const;
 
 /**
  * The demo's periodic task: it never finishes, so the demo does not wait for it.
@@ -68,6 +69,32 @@ export interface DemoProgress {
 export const UPLOAD_SUCCEEDS_ON_ATTEMPT = 3;
 
 /**
+ * The error `upload-logs` throws on its first attempt: what an HTTP client throws for a 503, which
+ * the default classifier maps to its `server-error` rule.
+ *
+ * @example
+ * defaultClassifier(serviceUnavailable())?.name // 'server-error'
+ */
+export function serviceUnavailable(): Error {
+  return Object.assign(new Error('Service unavailable'), { status: 503 });
+}
+
+/**
+ * The demo engine's classifier: the default classifier's decision (the same rule, by name, and the
+ * same retry count), with the rule's delay shortened to `delayMs` so a retry fits in the demo
+ * (the server-error rule waits 60 s in production).
+ *
+ * @example
+ * createDemoClassifier(450)(serviceUnavailable()) // { name: 'server-error', delay: 450, maxRetries: 3 }
+ */
+export function createDemoClassifier(delayMs: number): ErrorClassifier {
+  return (error) => {
+    const rule = defaultClassifier(error);
+    return rule && 'delay' in rule ? { ...rule, delay: delayMs } : rule;
+  };
+}
+
+/**
  * The demo's tasks, with handler times multiplied by `scale` (1 for a 20-second demo).
  *
  * @example
@@ -88,6 +115,19 @@ export function createDemoTasks(scale: number): Record<string, TaskEntry> {
           progress({ percent: (page / pages) * 100, step: `pulled page ${page}/${pages} for ${input.account}` } satisfies DemoProgress);
         }
         return { account: input.account, records };
+      },
+    }),
+    // Enqueued with constraints { network: 'connected' }: it waits while the demo's network is offline.
+    'sync-contacts': defineTask<{ account: string }>({
+      maxAttempts: 3,
+      timeout: '1m',
+      handler: async ({ input, signal, progress }) => {
+        const pages = 4;
+        for (let page = 1; page <= pages; page++) {
+          await sleep(ms(150), undefined, { signal });
+          progress({ percent: (page / pages) * 100, step: `pulled contacts page ${page}/${pages} for ${input.account}` } satisfies DemoProgress);
+        }
+        return { account: input.account, contacts: 128 + input.account.length };
       },
     }),
     'process-image': defineTask<{ photo: string }>({
@@ -117,6 +157,20 @@ export function createDemoTasks(scale: number): Record<string, TaskEntry> {
           progress({ percent: (chunk / chunks) * 100, step: `uploaded chunk ${chunk}/${chunks} of ${input.file}` } satisfies DemoProgress);
         }
         return { file: input.file, url: `https://files.example.com/${encodeURIComponent(input.file)}` };
+      },
+    }),
+    // The server answers 503 to the first attempt; the engine's classifier (not this task's backoff) picks the retry.
+    'upload-logs': defineTask<{ file: string }>({
+      maxAttempts: 4,
+      timeout: '1m',
+      handler: async ({ input, attempt, signal, progress }) => {
+        const chunks = 3;
+        for (let chunk = 1; chunk <= chunks; chunk++) {
+          await sleep(ms(120), undefined, { signal });
+          if (attempt === 1 && chunk === 2) throw serviceUnavailable();
+          progress({ percent: (chunk / chunks) * 100, step: `sent part ${chunk}/${chunks} of ${input.file}` } satisfies DemoProgress);
+        }
+        return { file: input.file, url: `https://logs.example.com/${encodeURIComponent(input.file)}` };
       },
     }),
     [PERIODIC_TASK_NAME]: defineTask<{ feed: string }, { feed: string; newItems: number }>({

@@ -1,21 +1,25 @@
 /**
  * `offstage demo`: runs a worker with the demo tasks on a real database for a fixed time, shows
- * live progress (with the photo chains' progression and the periodic refresh's runs), then stops
- * it the way a deployment would and prints a summary drawn from the run journal. State persists,
+ * live progress (with the photo chains' progression and the periodic refresh's runs), simulates
+ * the network dropping at the start (its own network tracker reports offline, so a
+ * network-constrained sync waits and starts when it returns), then stops it the way a deployment
+ * would and prints a summary drawn from the run journal. State persists,
  * so a second run starts by showing the first one's history, and updates the one periodic series
  * in place (unique name, `update` policy) instead of adding another. It must always stop the
  * worker and close the database, on time or on Ctrl-C.
  */
 import { rmSync } from 'node:fs';
-import { formatDuration, type RunRecord, type UniqueOutcome, type WorkEngine } from '@offstage/core';
+import { dirname } from 'node:path';
+import { formatDuration, SignalTracker, type ConstraintName, type NetworkState, type RunRecord, type UniqueOutcome, type WorkEngine, type WorkInfo } from '@offstage/core';
 import { printJson, printLines, type CliIo } from '../cli-io.js';
 import { createOffstage } from '../create-offstage.js';
-import { formatSchedule } from '../format/describe-work.js';
+import { formatConstraints, formatSchedule } from '../format/describe-work.js';
 import { formatRelativeTime } from '../format/relative-time.js';
 import { formatTable } from '../format/table.js';
 import { ChainProgress, summarizeChain, type DemoChainSummary, type TrackedChain } from './demo-chains.js';
 import { demoChains, demoPeriodic, demoPlan } from './demo-plan.js';
-import { createDemoTasks, DEMO_TASK_NAMES, PERIODIC_TASK_NAME } from './demo-tasks.js';
+import { createDemoClassifier, createDemoTasks, DEMO_TASK_NAMES, PERIODIC_TASK_NAME } from './demo-tasks.js';
+import { createNodeTrackers } from '../trackers/node-trackers.js';
 import { createDemoView } from './demo-view.js';
 
 /**
@@ -33,6 +37,8 @@ export interface RunDemoOptions {
   fresh?: boolean;
   /** Print only the summary, as JSON. */
   json?: boolean;
+  /** How long the demo's network reports offline at the start, in ms; 0 for never. Default 4 s scaled to the duration (1.2 s in a 6 s demo). */
+  offlineForMs?: number;
 }
 
 /**
@@ -74,6 +80,45 @@ export interface DemoPeriodicSummary {
 }
 
 /**
+ * A constrained item in the demo's summary: what it waited for while the demo's network was
+ * offline, and when it started after the network returned.
+ *
+ * @example
+ * report.waited[0]!.startedAfterNetworkMs // 35
+ */
+export interface DemoWaitSummary {
+  id: string;
+  taskName: string;
+  /** Its constraints, as `show` prints them (`network:connected`). */
+  constraints: string;
+  /** What it waited for right after the worker started (as the demo's trackers saw it). */
+  waitingFor: ConstraintName[];
+  /** How long the network was reported offline, in ms. */
+  offlineMs: number;
+  /** From the network's return to the item's first attempt, or null if it never started. */
+  startedAfterNetworkMs: number | null;
+  state: string;
+}
+
+/**
+ * The demo's item whose error the classifier decided: its attempts and the rule the journal
+ * records for the failed one.
+ *
+ * @example
+ * report.classified!.rule // 'server-error'
+ */
+export interface DemoClassifiedSummary {
+  id: string;
+  file: string;
+  state: string;
+  /** The rule journalled for the failed attempt (read from the journal), or null. */
+  rule: string | null;
+  /** The delay the demo's classifier used (the rule's production delay, shortened), in ms. */
+  retryDelayMs: number;
+  attempts: RunRecord[];
+}
+
+/**
  * What the demo reports when it ends (also its `--json` output).
  *
  * @example
@@ -92,6 +137,10 @@ export interface DemoReport {
   tasks: DemoTaskSummary[];
   /** Every attempt of this run's uploads, oldest first. */
   uploads: Array<{ id: string; file: string; state: string; attempts: RunRecord[] }>;
+  /** This run's network-constrained work, and how it waited for the network. */
+  waited: DemoWaitSummary[];
+  /** This run's log upload, whose 503 the classifier turned into a retry. */
+  classified: DemoClassifiedSummary | null;
   /** The periodic refresh. */
   periodic: DemoPeriodicSummary;
   /** This run's photo chains. */
@@ -104,6 +153,8 @@ const PENDING_STATES = ['enqueued', 'running', 'blocked'] as const;
 // The periodic task never finishes; the demo is done when its one-time work is.
 const ONE_TIME_TASK_NAMES: readonly string[] = DEMO_TASK_NAMES;
 const DONE = 'all demo work finished';
+const ONLINE: NetworkState = { connected: true, metered: false, roaming: false };
+const OFFLINE: NetworkState = { connected: false, metered: false, roaming: false };
 
 /**
  * Runs the demo and resolves with its report once the worker has stopped and the database is closed.
@@ -113,8 +164,22 @@ const DONE = 'all demo work finished';
  */
 export async function runDemo(options: RunDemoOptions, io: CliIo): Promise<DemoReport> {
   const { db, durationMs } = options;
+  const scale = durationMs / 20_000;
+  const offlineForMs = options.offlineForMs ?? Math.round(4000 * scale);
+  const retryDelayMs = Math.max(250, Math.round(1500 * scale));
   if (options.fresh && db !== ':memory:') for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(db + suffix, { force: true });
-  const engine = createOffstage({ db, tasks: createDemoTasks(durationMs / 20_000), concurrency: 4, leaseTime: '10s', shutdownGrace: '2s' });
+  // The machine's real trackers, except the network: the demo's own, so it can go offline on cue.
+  const network = new SignalTracker('network', { initial: ONLINE });
+  const trackers = { ...createNodeTrackers({ storagePath: db === ':memory:' ? undefined : dirname(db) }), network };
+  const engine = createOffstage({
+    db,
+    tasks: createDemoTasks(scale),
+    concurrency: 4,
+    leaseTime: '10s',
+    shutdownGrace: '2s',
+    trackers,
+    classifyError: createDemoClassifier(retryDelayMs),
+  });
   const say = (...lines: string[]): void => {
     if (!options.json) printLines(io, ...lines);
   };
@@ -144,8 +209,10 @@ export async function runDemo(options: RunDemoOptions, io: CliIo): Promise<DemoR
       '',
     );
 
+    const constrained = enqueued.filter((w) => w.constraints !== null);
+    const outage: Outage = { network, offlineForMs, items: constrained, waitingFor: new Map(), backAt: null };
     const startedAt = Date.now();
-    const ranForMs = await runUntilDone(engine, io, options, pendingAtStart, durationMs, new ChainProgress(chains));
+    const ranForMs = await runUntilDone(engine, io, options, pendingAtStart, durationMs, new ChainProgress(chains), outage);
     const allFinished = (await pendingCount(engine)) === 0;
 
     const runs = await engine.journal({ since: startedAt, limit: 1_000_000 });
@@ -154,6 +221,32 @@ export async function runDemo(options: RunDemoOptions, io: CliIo): Promise<DemoR
       const current = await engine.getWorkInfo(info.id);
       const attempts = (await engine.journal({ workId: info.id, limit: 1000 })).reverse();
       uploads.push({ id: info.id, file: String((info.input as { file?: unknown }).file), state: current?.state ?? 'unknown', attempts });
+    }
+    const waited: DemoWaitSummary[] = [];
+    for (const info of constrained) {
+      const firstStart = (await engine.journal({ workId: info.id, limit: 1000 })).at(-1)?.startedAt;
+      waited.push({
+        id: info.id,
+        taskName: info.taskName,
+        constraints: formatConstraints(info.constraints),
+        waitingFor: outage.waitingFor.get(info.id) ?? [],
+        offlineMs: offlineForMs,
+        startedAfterNetworkMs: firstStart === undefined ? null : firstStart - (outage.backAt ?? startedAt),
+        state: (await engine.getWorkInfo(info.id))?.state ?? 'unknown',
+      });
+    }
+    const logs = enqueued.find((w) => w.taskName === 'upload-logs');
+    let classified: DemoClassifiedSummary | null = null;
+    if (logs) {
+      const attempts = (await engine.journal({ workId: logs.id, limit: 1000 })).reverse();
+      classified = {
+        id: logs.id,
+        file: String((logs.input as { file?: unknown }).file),
+        state: (await engine.getWorkInfo(logs.id))?.state ?? 'unknown',
+        rule: attempts.find((a) => a.rule !== null)?.rule ?? null,
+        retryDelayMs,
+        attempts,
+      };
     }
     const seriesNow = await engine.getWorkInfo(series.work.id);
     const report: DemoReport = {
@@ -164,6 +257,8 @@ export async function runDemo(options: RunDemoOptions, io: CliIo): Promise<DemoR
       allFinished,
       tasks: summarize(runs),
       uploads,
+      waited,
+      classified,
       periodic: {
         id: series.work.id,
         uniqueName: periodicPlan.uniqueName,
@@ -185,8 +280,28 @@ export async function runDemo(options: RunDemoOptions, io: CliIo): Promise<DemoR
   }
 }
 
+/** The simulated outage: the demo's network tracker, how long it is offline, and what waits for it. */
+interface Outage {
+  network: SignalTracker<'network'>;
+  offlineForMs: number;
+  /** The demo's constrained items. */
+  items: readonly WorkInfo[];
+  /** Filled in: what each item waited for once the worker had started. */
+  waitingFor: Map<string, ConstraintName[]>;
+  /** Filled in: when the network came back (epoch ms). */
+  backAt: number | null;
+}
+
 /** Starts the worker and stops it when every one-time demo item has finished, the time is up, or on a signal. */
-async function runUntilDone(engine: WorkEngine, io: CliIo, options: RunDemoOptions, total: number, durationMs: number, chains: ChainProgress): Promise<number> {
+async function runUntilDone(
+  engine: WorkEngine,
+  io: CliIo,
+  options: RunDemoOptions,
+  total: number,
+  durationMs: number,
+  chains: ChainProgress,
+  outage: Outage,
+): Promise<number> {
   const label = (id: string, taskName: string): string | undefined => chains.label(id) ?? (taskName === PERIODIC_TASK_NAME ? `${taskName} (periodic)` : undefined);
   const view = options.json ? null : createDemoView(engine, io, total, { label });
   const startedAt = Date.now();
@@ -234,8 +349,28 @@ async function runUntilDone(engine: WorkEngine, io: CliIo, options: RunDemoOptio
     }),
   );
 
+  let networkTimer: NodeJS.Timeout | undefined;
   try {
+    if (outage.offlineForMs > 0) {
+      outage.network.set(OFFLINE);
+      view?.log(`network: the demo's network tracker reports offline for ${formatDuration(outage.offlineForMs)} (simulated)`);
+    }
     await engine.start();
+    // What the constrained work waits for, as the engine sees it now that the first pass is done.
+    const ids = outage.items.map((w) => w.id);
+    for (const w of ids.length ? await engine.query({ ids, limit: ids.length }) : []) {
+      outage.waitingFor.set(w.id, w.waitingFor);
+      if (w.waitingFor.length) view?.log(`${w.taskName} waiting for ${w.waitingFor.join(', ')}`);
+    }
+    if (outage.offlineForMs > 0) {
+      networkTimer = setTimeout(() => {
+        const waiting = outage.items.filter((w) => outage.waitingFor.get(w.id)?.length).map((w) => w.taskName);
+        view?.log(`network back: ${waiting.length ? `starting ${waiting.join(', ')}` : 'nothing was waiting for it'}`);
+        outage.backAt = Date.now();
+        // The engine hears this through the tracker and claims the waiting work at once.
+        outage.network.set(ONLINE);
+      }, outage.offlineForMs);
+    }
     check();
     const why = await finished;
     view?.log(why === DONE ? `${why}: stopping the worker` : `${why}: stopping the worker; running work gets 2s, then returns to the queue uncharged`);
@@ -244,6 +379,7 @@ async function runUntilDone(engine: WorkEngine, io: CliIo, options: RunDemoOptio
     return Date.now() - startedAt;
   } finally {
     clearTimeout(timer);
+    clearTimeout(networkTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     offs.forEach((off) => off());
@@ -314,6 +450,35 @@ function formatReport(r: DemoReport): string {
       const took = a.endedAt === null ? 'still running' : formatDuration(a.endedAt - a.startedAt);
       const outcome = a.outcome === 'retrying' ? 'failed, retrying with backoff' : (a.outcome ?? 'running');
       lines.push(`  attempt ${a.attempt}  ${outcome.padEnd(29)}  ${took.padStart(6)}${a.error ? `  ${a.error}` : ''}${a.stopReason ? `  (${a.stopReason})` : ''}`);
+    }
+  }
+  for (const w of r.waited) {
+    const started =
+      w.startedAfterNetworkMs === null
+        ? 'it has not started yet'
+        : w.waitingFor.length
+          ? `it started ${formatDuration(Math.max(0, w.startedAfterNetworkMs))} after the network returned`
+          : 'it did not have to wait';
+    lines.push(
+      '',
+      `${w.taskName} (${w.id}), constraints ${w.constraints}, now ${w.state}:`,
+      w.waitingFor.length
+        ? `  waited for ${w.waitingFor.join(', ')} while the network tracker reported offline (${formatDuration(w.offlineMs)}); ${started}`
+        : `  ${started}`,
+    );
+  }
+  if (r.classified) {
+    const c = r.classified;
+    lines.push('', `upload-logs ${c.file} (${c.id}), now ${c.state}:`);
+    for (const a of c.attempts) {
+      const took = a.endedAt === null ? 'still running' : formatDuration(a.endedAt - a.startedAt);
+      const outcome = a.outcome === 'retrying' ? `failed, retrying by rule ${a.rule ?? 'backoff'}` : (a.outcome ?? 'running');
+      lines.push(`  attempt ${a.attempt}  ${outcome.padEnd(36)}  ${took.padStart(6)}${a.error ? `  ${a.error}` : ''}`);
+    }
+    if (c.rule === 'server-error') {
+      lines.push(`  rule ${c.rule}: the default classifier's answer to HTTP 5xx (retry after 60s, up to 3 times), its delay shortened to ${formatDuration(c.retryDelayMs)} for the demo`);
+    } else if (c.rule) {
+      lines.push(`  rule ${c.rule} (from the default classifier), its delay shortened to ${formatDuration(c.retryDelayMs)} for the demo`);
     }
   }
   const p = r.periodic;

@@ -1,9 +1,10 @@
 /**
  * Short descriptions of a work item's scheduling for people: its periodic schedule, its priority
- * (or expedited), its attempts and its place in a chain. Shared by `list`, `show`, `enqueue` and
- * `watch` so they always say the same thing. Pure; never used for `--json` output.
+ * (or expedited), its attempts, its place in a chain and its constraints. Shared by `list`,
+ * `show`, `enqueue` and `watch` so they always say the same thing. Pure; never used for `--json`
+ * output.
  */
-import { formatDuration, type Schedule, type WorkInfo } from '@offstage/core';
+import { DEFAULT_MAX_MEMORY, DEFAULT_MIN_BATTERY, formatDuration, type Constraints, type Schedule, type WorkInfo } from '@offstage/core';
 
 /**
  * A periodic schedule in a few words: `every 1h`, `every 1h flex 15m`, `cron 0 3 * * * Europe/Paris`
@@ -69,4 +70,37 @@ export function shortJson(value: unknown, max = 200): string {
   if (value === undefined) return '-';
   const text = JSON.stringify(value) ?? String(value);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/**
+ * Constraints in the words `waitingFor` uses, thresholds as percentages:
+ * `network:unmetered, charging, batteryNotLow (above 20%), memory below 50%`.
+ *
+ * @example
+ * formatConstraints({ network: 'unmetered', batteryNotLow: 0.2 }) // 'network:unmetered, batteryNotLow (above 20%)'
+ */
+export function formatConstraints(constraints: Constraints | null): string {
+  if (!constraints) return '';
+  const parts: string[] = [];
+  if (constraints.network) parts.push(`network:${constraints.network}`);
+  if (constraints.charging) parts.push('charging');
+  if (constraints.batteryNotLow !== undefined && constraints.batteryNotLow !== false) {
+    parts.push(`batteryNotLow (above ${percent(constraints.batteryNotLow === true ? DEFAULT_MIN_BATTERY : constraints.batteryNotLow)})`);
+  }
+  if (constraints.storageNotLow) parts.push('storageNotLow');
+  if (constraints.deviceIdle) parts.push('deviceIdle');
+  if (constraints.memoryBelow !== undefined && constraints.memoryBelow !== false) {
+    parts.push(`memory below ${percent(constraints.memoryBelow === true ? DEFAULT_MAX_MEMORY : constraints.memoryBelow)}`);
+  }
+  return parts.join(', ');
+}
+
+/**
+ * A fraction as a percentage with no more precision than it has: `0.2` → `20%`, `0.0001` → `0.01%`.
+ *
+ * @example
+ * percent(0.855) // '85.5%'
+ */
+export function percent(fraction: number): string {
+  return `${Number((fraction * 100).toPrecision(3))}%`;
 }
