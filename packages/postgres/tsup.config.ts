@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  // The client is the caller's (a peer dependency): never bundle it.
-  external: ['pg'],
-});
+// `pg` is the caller's (a peer dependency): never bundled.
+export default libraryConfig(['src/index.ts'], { external: ['pg'] });

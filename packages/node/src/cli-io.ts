@@ -4,6 +4,7 @@
  * to `process.stdout` directly (tests run them in-process), and never leave the store open.
  */
 import { resolve } from 'node:path';
+import { isPostgresConnectionString } from '@offstage/postgres';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { InvalidOptionError, type WorkEngine } from '@offstage/core';
 import { createOffstage, DEFAULT_DB_PATH } from './create-offstage.js';
@@ -44,25 +45,25 @@ export function processIo(): CliIo {
 }
 
 /**
- * Adds `--db <path>` and `--json` to a command.
+ * Adds `--db <path|url>` and `--json` to a command.
  *
  * @example
  * withCommonOptions(program.command('list'))
  */
 export function withCommonOptions(command: Command): Command {
   return command
-    .addOption(new Option('--db <path>', 'SQLite database file').default(DEFAULT_DB_PATH).env('OFFSTAGE_DB'))
+    .addOption(new Option('--db <path>', 'SQLite database file, or a postgres:// URL for a fleet on PostgreSQL').default(DEFAULT_DB_PATH).env('OFFSTAGE_DB'))
     .option('--json', 'print one JSON document on stdout instead of text');
 }
 
 /**
- * Resolves `--db` against the CLI's working directory (`:memory:` stays as it is).
+ * Resolves `--db` against the CLI's working directory (`:memory:` and postgres:// URLs stay as they are).
  *
  * @example
  * dbPath(io, './offstage.db') // '/home/me/project/offstage.db'
  */
 export function dbPath(io: CliIo, db: string): string {
-  return db === ':memory:' ? db : resolve(io.cwd, db);
+  return db === ':memory:' || isPostgresConnectionString(db) ? db : resolve(io.cwd, db);
 }
 
 /**

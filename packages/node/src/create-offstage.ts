@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { LONG_RUNNING_PROCESS, WorkEngine, type ConstraintTrackers, type Duration, type PlatformInfo, type WorkEngineOptions, type WorkStore } from '@offstage/core';
 import { cronerParser } from '@offstage/cron';
 import { openSqliteStore } from '@offstage/sqlite/better-sqlite3';
+import { createPostgresStore, isPostgresConnectionString } from '@offstage/postgres';
 import { FileWatchScheduler } from './schedulers/file-watch-scheduler.js';
 import { createNodeTrackers, type NodeTrackerOptions } from './trackers/node-trackers.js';
 
@@ -82,8 +83,10 @@ export interface OffstageOptions extends Omit<WorkEngineOptions, 'store' | 'trac
  */
 export function createOffstage(options: OffstageOptions = {}): WorkEngine {
   const { db = DEFAULT_DB_PATH, synchronous, store: givenStore, watch = true, trackers: givenTrackers, trackerOptions, ...engineOptions } = options;
-  const store = givenStore ?? openSqliteStore(db, synchronous ? { synchronous } : {});
-  const watchPath = !givenStore && watch && !isMemoryPath(db) ? db : null;
+  const postgres = !givenStore && isPostgresConnectionString(db) ? createPostgresStore({ connectionString: db }) : null;
+  const store = givenStore ?? postgres ?? openSqliteStore(db, synchronous ? { synchronous } : {});
+  const file = !givenStore && !postgres && !isMemoryPath(db);
+  const watchPath = file && watch ? db : null;
   try {
     const cron = engineOptions.cron ?? cronerParser;
     // Creating trackers reads nothing: each samples only when the engine asks (a claim, a query).
@@ -91,9 +94,11 @@ export function createOffstage(options: OffstageOptions = {}): WorkEngine {
       givenTrackers === false
         ? {}
         : (givenTrackers ??
-          createNodeTrackers({ storagePath: !givenStore && !isMemoryPath(db) ? dirname(resolve(db)) : undefined, ...trackerOptions }));
+          createNodeTrackers({ storagePath: file ? dirname(resolve(db)) : undefined, ...trackerOptions }));
     const platform = engineOptions.platform ?? NODE_PROCESS;
-    return new WatchedEngine({ workerId: `${hostname()}:${process.pid}`, ...engineOptions, cron, trackers, platform, store }, watchPath);
+    // PostgreSQL tells workers about new work itself (LISTEN/NOTIFY): no file to watch then.
+    const wakeSource = postgres && watch ? postgres : null;
+    return new WatchedEngine({ workerId: `${hostname()}:${process.pid}`, ...engineOptions, cron, trackers, platform, store }, watchPath, wakeSource);
   } catch (error) {
     // Bad engine options: do not leak the database handle we just opened.
     if (!givenStore) void store.close().catch(() => undefined);
@@ -105,11 +110,21 @@ function isMemoryPath(path: string): boolean {
   return path === ':memory:' || path === '' || path.startsWith('file::memory:');
 }
 
-/** A WorkEngine whose file watch lives exactly as long as its worker loop. */
+/** A store that can tell this process about other processes' writes (PostgreSQL's LISTEN/NOTIFY). */
+interface WakeSource {
+  listen(onNotify: () => void): Promise<() => Promise<void>>;
+}
+
+/** A WorkEngine whose file watch (or LISTEN) lives exactly as long as its worker loop. */
 class WatchedEngine extends WorkEngine {
   private readonly scheduler: FileWatchScheduler | null;
+  private unlisten: (() => Promise<void>) | null = null;
 
-  constructor(options: WorkEngineOptions, watchPath: string | null) {
+  constructor(
+    options: WorkEngineOptions,
+    watchPath: string | null,
+    private readonly wakeSource: WakeSource | null = null,
+  ) {
     super(options);
     this.scheduler =
       watchPath === null
@@ -125,16 +140,24 @@ class WatchedEngine extends WorkEngine {
     // Watch before the first pass, so a write that lands during it still wakes us afterwards.
     this.scheduler?.start();
     try {
+      if (this.wakeSource && !this.unlisten) this.unlisten = await this.wakeSource.listen(() => this.wake());
       await super.start();
     } catch (error) {
-      this.scheduler?.stop();
+      await this.stopWatching();
       throw error;
     }
   }
 
   override async stop(options: { grace?: Duration } = {}): Promise<void> {
-    this.scheduler?.stop();
+    await this.stopWatching();
     await super.stop(options);
+  }
+
+  private async stopWatching(): Promise<void> {
+    this.scheduler?.stop();
+    const unlisten = this.unlisten;
+    this.unlisten = null;
+    await unlisten?.();
   }
 
   private reportWatchError(error: unknown): void {

@@ -30,9 +30,9 @@ export interface TestDriverOptions extends Partial<Omit<WorkEngineOptions, 'cloc
 export async function createTestDriver(options: TestDriverOptions = {}): Promise<TestDriver> {
   const start = options.startAt instanceof Date ? options.startAt.getTime() : options.startAt;
   const clock = new VirtualClock(start);
-  const store = options.store ?? new MemoryStore();
-  const engine = createWorkEngine({ workerId: 'test-worker', ...options, store, clock });
-  const driver = new TestDriver(engine, clock);
+  const calls = trackCalls(options.store ?? new MemoryStore());
+  const engine = createWorkEngine({ workerId: 'test-worker', ...options, store: calls.store, clock });
+  const driver = new TestDriver(engine, clock, calls.inFlight);
   if (options.autoStart !== false) {
     await engine.start();
     await driver.settle();
@@ -47,6 +47,8 @@ export class TestDriver {
     readonly engine: WorkEngine,
     /** The virtual clock it runs on. */
     readonly clock: VirtualClock,
+    /** Store calls still in flight (a store across a network answers later than a macrotask). */
+    private readonly storeCallsInFlight: () => Promise<void> | null = () => null,
   ) {}
 
   /** The store under test. */
@@ -75,6 +77,10 @@ export class TestDriver {
     let lastRunning = -1;
     while (quiet < 3) {
       await this.engine.flush();
+      for (let calls = this.storeCallsInFlight(); calls !== null; calls = this.storeCallsInFlight()) {
+        await calls;
+        quiet = 0;
+      }
       await macrotask();
       const fired = this.clock.fireDue();
       const { ticking, running } = this.engine.activity();
@@ -180,6 +186,32 @@ export class TestDriver {
     await this.settle();
     await stopping;
   }
+}
+
+/**
+ * Wraps a store so the driver can wait for its calls: every call that returns a promise is
+ * counted until it settles. A synchronous store's calls settle at once; a network store's do not.
+ */
+function trackCalls(store: WorkStore): { store: WorkStore; inFlight: () => Promise<void> | null } {
+  const pending = new Set<Promise<unknown>>();
+  const tracked = new Proxy(store, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]): unknown => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (result instanceof Promise) {
+          const done: Promise<unknown> = result.then(
+            () => pending.delete(done),
+            () => pending.delete(done),
+          );
+          pending.add(done);
+        }
+        return result;
+      };
+    },
+  });
+  return { store: tracked, inFlight: () => (pending.size === 0 ? null : Promise.allSettled([...pending]).then(() => undefined)) };
 }
 
 /** One turn of the host's event loop, so I/O callbacks and promise chains get to run. */

@@ -1,0 +1,143 @@
+/**
+ * settleWork: applies one attempt's resolved result, closes its journal row, releases dependents
+ * whose last prerequisite just succeeded, and wakes listeners for work it made enqueued. The common
+ * case is one statement; a failure or cancel that must cascade down a chain runs in a transaction.
+ * It must never apply a result under a stale fencing token: if a reconcile or cancel bumped the
+ * token, or the item is no longer running, nothing changes and it returns false.
+ */
+import type { Settlement } from '@offstage/core';
+import { defineStatement, type Db } from '../db.js';
+import { cascadeFinished } from './apply-chain-rule.js';
+
+/**
+ * Purpose: settle one running item under its token, in one statement: the item (locked with skip
+ * locked), its journal row, its blocked dependents (decrement waiting_on; at zero, enqueue at
+ * max(run_at, now)), and one NOTIFY per task name made enqueued.
+ *
+ * Why skip locked, and the `visible` column: a row someone else holds is either being taken away
+ * (cancel, reconcile: the token will not match) or held `for share` by an enqueue chaining a new
+ * dependent onto it. Waiting inside this statement would be wrong for the second: the dependents
+ * update runs on this statement's snapshot, taken before that enqueue committed, so the new
+ * dependent would never be released. Instead the statement changes nothing and reports the row as
+ * visible-but-locked, and the caller settles again in a transaction that waits for the lock first.
+ *
+ * A final failure or cancel of an item with dependents is also left to that transaction (the
+ * cascade needs statements of its own): `$16` false refuses it here and the caller sees
+ * `locked` 1, `applied` 0.
+ *
+ * Parameters: id, lease_token, state, attempt, run_at (null keeps it), set output? (boolean),
+ *   output_json, set last_error? (boolean), last_error, now, run id, outcome, error, stop_reason,
+ *   rule, allow a cascade here? (boolean), the notification channel.
+ *
+ * @example
+ * await db.query(SETTLE(db.names), settleParams(db, settlement, false));
+ */
+export const SETTLE = defineStatement(
+  'settle',
+  (s) => `
+with target as (
+  select seq from ${s.quoted}.work
+  where id = $1::text and state = 'running' and lease_token = $2::bigint
+  for no key update skip locked
+),
+settled as (
+  update ${s.quoted}.work as w
+  set state = $3::text,
+      attempt = $4::integer,
+      run_at = coalesce($5::bigint, w.run_at),
+      output_json = case when $6::boolean then $7::text else w.output_json end,
+      last_error = case when $8::boolean then $9::text else w.last_error end,
+      finished_at = case when $3::text in ('succeeded', 'failed', 'cancelled') then $10::bigint else w.finished_at end,
+      updated_at = $10::bigint,
+      lease_owner = null,
+      lease_expires_at = null
+  from target as t
+  where w.seq = t.seq
+    and ($16::boolean or $3::text not in ('failed', 'cancelled')
+      or not exists (select 1 from ${s.quoted}.work_deps as d where d.prerequisite_seq = t.seq))
+  returning w.seq, w.task_name, w.state
+),
+closed as (
+  update ${s.quoted}.runs as r
+  set ended_at = $10::bigint, outcome = $12::text, error = $13::text, stop_reason = $14::text, rule = $15::text
+  from settled
+  where r.id = $11::bigint and r.work_seq = settled.seq and r.ended_at is null
+),
+released as (
+  update ${s.quoted}.work as d
+  set waiting_on = d.waiting_on - 1,
+      state = case when d.waiting_on <= 1 then 'enqueued' else d.state end,
+      run_at = case when d.waiting_on <= 1 then greatest(d.run_at, $10::bigint) else d.run_at end,
+      updated_at = case when d.waiting_on <= 1 then $10::bigint else d.updated_at end
+  from settled, ${s.quoted}.work_deps as e
+  where settled.state = 'succeeded' and e.prerequisite_seq = settled.seq and d.seq = e.work_seq and d.state = 'blocked'
+  returning d.task_name, d.state
+),
+woken as (
+  select pg_notify($17::text, t.task_name)
+  from (select task_name from settled where state = 'enqueued' union select task_name from released where state = 'enqueued') as t
+)
+select (select count(*) from target) as locked,
+       (select seq from settled) as seq,
+       (select count(*) from woken) as woken,
+       exists (select 1 from ${s.quoted}.work where id = $1::text and state = 'running' and lease_token = $2::bigint) as visible`,
+);
+
+/*
+ * Purpose: wait for the row lock on a running item under its token (the transactional path).
+ * Parameters: id, lease_token.
+ */
+const LOCK_OWNED = defineStatement(
+  'settle-lock',
+  (s) => `select seq from ${s.quoted}.work where id = $1::text and state = 'running' and lease_token = $2::bigint for no key update`,
+);
+
+interface SettleRow {
+  locked: string;
+  seq: string | null;
+  visible: boolean;
+}
+
+/**
+ * True when the result was applied; false (and nothing changed) when the token is stale.
+ *
+ * @example
+ * await settleWork(db, { id, leaseToken, runId, now, state: 'succeeded', attempt: 1, outputJson: '{}',
+ *   outcome: 'succeeded', error: null, stopReason: null });
+ */
+export async function settleWork(db: Db, s: Settlement): Promise<boolean> {
+  const [row] = await db.query<SettleRow>(SETTLE(db.names), settleParams(db, s, false));
+  if (row?.seq != null) return true;
+  // Not applied: a stale token (nothing to do), or a row to wait for or cascade from.
+  if (row === undefined || (row.locked === '0' && !row.visible)) return false;
+  return db.transaction(async (tx) => {
+    const owned = await tx.query(LOCK_OWNED(tx.names), [s.id, s.leaseToken]);
+    if (owned.length === 0) return false;
+    const [applied] = await tx.query<SettleRow>(SETTLE(tx.names), settleParams(tx, s, true));
+    if (applied?.seq == null) return false;
+    if (s.state === 'failed' || s.state === 'cancelled') await cascadeFinished(tx, s.now, [Number(applied.seq)]);
+    return true;
+  });
+}
+
+function settleParams(db: Db, s: Settlement, allowCascade: boolean): unknown[] {
+  return [
+    s.id,
+    s.leaseToken,
+    s.state,
+    s.attempt,
+    s.state === 'enqueued' && s.runAt !== undefined ? s.runAt : null,
+    s.outputJson !== undefined,
+    s.outputJson ?? null,
+    s.lastError !== undefined,
+    s.lastError ?? null,
+    s.now,
+    s.runId,
+    s.outcome,
+    s.error,
+    s.stopReason,
+    s.rule ?? null,
+    allowCascade,
+    db.names.channel,
+  ];
+}
