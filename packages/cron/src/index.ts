@@ -14,6 +14,10 @@ import type { CronParser } from '@offstage/core';
  */
 export const cronerParser: CronParser = {
   next(expression, timezone, after) {
+    // croner loops forever on some non-string zones and non-finite times: refuse them up front.
+    if (typeof expression !== 'string') throw new TypeError(`a cron expression must be a string, not ${typeof expression}`);
+    if (timezone !== null && typeof timezone !== 'string') throw new TypeError(`a time zone must be a string, not ${typeof timezone}`);
+    if (!Number.isFinite(after)) throw new RangeError(`the time to search from must be finite, not ${String(after)}`);
     const cron = new Cron(expression, { timezone: timezone ?? 'UTC', paused: true });
     return cron.nextRun(new Date(after))?.getTime() ?? null;
   },

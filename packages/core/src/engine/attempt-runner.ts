@@ -54,7 +54,10 @@ export class AttemptRunner {
   /** Resolves when the attempt has ended and its result is stored (or refused). */
   readonly done: Promise<void>;
   readonly id: string;
-  private readonly controller = new AbortController();
+  /** Made when the handler first reads its signal: most handlers never do, and one costs a few µs. */
+  private controller: AbortController | null = null;
+  /** Why the attempt was stopped, once it was. */
+  private stopError: AttemptStoppedError | null = null;
   private resolveStop!: (result: AttemptResult) => void;
   private readonly stopped: Promise<AttemptResult>;
   private timers: TimerHandle[] = [];
@@ -80,9 +83,19 @@ export class AttemptRunner {
 
   /** Stops the attempt: aborts its signal and settles it for `reason` without waiting for the handler. */
   stop(reason: StopReason): void {
-    if (this.finished || this.controller.signal.aborted) return;
-    this.controller.abort(new AttemptStoppedError(reason, STOP_MESSAGES[reason]));
+    if (this.finished || this.stopError !== null) return;
+    this.stopError = new AttemptStoppedError(reason, STOP_MESSAGES[reason]);
+    this.controller?.abort(this.stopError);
     this.resolveStop({ kind: 'stopped', reason });
+  }
+
+  /** The handler's abort signal, made on first use (already aborted if the attempt was stopped before). */
+  private get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.stopError !== null) this.controller.abort(this.stopError);
+    }
+    return this.controller.signal;
   }
 
   private async run(): Promise<void> {
@@ -136,13 +149,16 @@ export class AttemptRunner {
     const { spec } = this.claim;
     try {
       const input = await this.deps.loadInput(spec);
+      const signal = (): AbortSignal => this.signal;
       const output = await this.task.handler({
         id: spec.id,
         taskName: spec.taskName,
         input: input as never,
         attempt: spec.attempt,
         tags: spec.tags,
-        signal: this.controller.signal,
+        get signal() {
+          return signal();
+        },
         deadline,
         progress: (value) => this.reportProgress(value),
       });

@@ -307,7 +307,12 @@ export class WorkEngine {
   async enqueueMany<Input = unknown>(taskName: string, requests: ReadonlyArray<WorkRequest<Input>>): Promise<WorkInfo[]> {
     if (!Array.isArray(requests)) throw new InvalidOptionError(`enqueueMany takes an array of work requests, not ${describeValue(requests)}.`);
     const now = this.clock.now();
-    const specs = requests.map((request) => planWork(taskName, request, this.planContext(taskName, now)));
+    // One context for the batch, with a fresh id per request (planWork reads it, never keeps it).
+    const ctx = this.planContext(taskName, now);
+    const specs = requests.map((request, i) => {
+      if (i > 0) ctx.id = this.createId();
+      return planWork(taskName, request, ctx);
+    });
     await this.checkIdsFree(requests, specs);
     return this.insertNew(await this.orderBatch(specs));
   }
@@ -797,7 +802,9 @@ export class WorkEngine {
   private async insertNew(specs: WorkSpec[]): Promise<WorkInfo[]> {
     await this.store.enqueue(specs);
     this.announce(specs);
-    return specs.map((s) => toWorkInfo(s, null));
+    // waitingFor as this process sees it now, like every other WorkInfo the engine returns.
+    const conditions = this.readConditions();
+    return specs.map((s) => toWorkInfo(s, null, conditions));
   }
 
   private announce(specs: readonly WorkSpec[]): void {
@@ -810,6 +817,15 @@ export class WorkEngine {
    * and every prerequisite outside the batch exists and can still succeed.
    */
   private async orderBatch(specs: WorkSpec[]): Promise<WorkSpec[]> {
+    if (specs.every((s) => s.prerequisites.length === 0)) {
+      // No chains (the common case): the batch is already in order; only ids can clash.
+      const ids = new Set<string>();
+      for (const s of specs) {
+        if (ids.has(s.id)) throw new InvalidOptionError(`The work id "${s.id}" appears twice in one batch; give each item its own id.`);
+        ids.add(s.id);
+      }
+      return specs;
+    }
     const byId = new Map<string, WorkSpec>();
     for (const s of specs) {
       if (byId.has(s.id)) throw new InvalidOptionError(`The work id "${s.id}" appears twice in one batch; give each item its own id.`);
@@ -930,23 +946,34 @@ export class WorkEngine {
       this.tickRequested = true;
       return;
     }
-    this.ticking = this.runPasses().finally(() => (this.ticking = null));
+    this.ticking = this.runPasses();
   }
 
   private async runPasses(): Promise<void> {
-    do {
-      this.tickRequested = false;
-      try {
-        await this.pass();
-        this.storeFailures = 0;
-      } catch (error) {
-        // The store is unreachable or failing: say so, and try again later with backoff.
-        this.storeFailures++;
-        this.events.emit('worker:error', { error, during: 'claiming work' });
-        this.armWake(this.clock.now() + Math.min(30_000, 250 * 2 ** Math.min(this.storeFailures, 7)));
-        return;
-      }
-    } while (this.tickRequested && this.started && !this.stopping);
+    try {
+      do {
+        // Each pass starts a microtask after it was asked for: attempts that finish together (their
+        // settles committed together) free their slots in consecutive microtasks, and a pass started
+        // by the first of them would claim for one slot. A microtask later it claims for all of them.
+        await undefined;
+        if (!this.started || this.stopping) return;
+        this.tickRequested = false;
+        try {
+          await this.pass();
+          this.storeFailures = 0;
+        } catch (error) {
+          // The store is unreachable or failing: say so, and try again later with backoff.
+          this.storeFailures++;
+          this.events.emit('worker:error', { error, during: 'claiming work' });
+          this.armWake(this.clock.now() + Math.min(30_000, 250 * 2 ** Math.min(this.storeFailures, 7)));
+          return;
+        }
+      } while (this.tickRequested && this.started && !this.stopping);
+    } finally {
+      // In the same synchronous step as the loop's last check of tickRequested, so a request made
+      // after that check always finds no pass in flight and starts one: none is lost in between.
+      this.ticking = null;
+    }
   }
 
   /** One pass: reconcile if asked, claim into free slots, arm the timer for the next due time. */
@@ -1095,17 +1122,19 @@ const randomPool = new Uint8Array(4096);
 let randomOffset = randomPool.length;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-function randomBytes(count: number): Uint8Array {
+/** Makes sure `count` unused random bytes wait in the pool at `randomOffset`. */
+function ensureRandom(count: number): void {
   if (randomOffset + count > randomPool.length) {
     const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
     if (c?.getRandomValues) c.getRandomValues(randomPool);
     else for (let i = 0; i < randomPool.length; i++) randomPool[i] = Math.floor(Math.random() * 256);
     randomOffset = 0;
   }
-  const out = randomPool.subarray(randomOffset, randomOffset + count);
-  randomOffset += count;
-  return out;
 }
+
+/** The timestamp part of the last id made (`xxxxxxxx-xxxx-`) and its millisecond: ids made in one millisecond share it. */
+let uuidMs = -1;
+let uuidPrefix = '';
 
 /**
  * A UUIDv7: 48 bits of milliseconds then random bits, so ids sort by creation time and a store's
@@ -1115,19 +1144,36 @@ function randomBytes(count: number): Uint8Array {
  * createUuidV7(Date.now()) // '019a…-…-7…-…-…'
  */
 export function createUuidV7(nowMs: number): string {
-  const bytes = new Uint8Array(16);
-  bytes.set(randomBytes(10), 6);
-  let ms = Math.max(0, Math.floor(nowMs));
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = ms % 256;
-    ms = Math.floor(ms / 256);
+  const ms = Math.max(0, Math.floor(nowMs));
+  if (ms !== uuidMs) {
+    // 48 bits of milliseconds, big-endian: bytes 0-3, a dash, bytes 4-5, a dash.
+    let rest = ms;
+    const b = new Array<number>(6);
+    for (let i = 5; i >= 0; i--) {
+      b[i] = rest % 256;
+      rest = Math.floor(rest / 256);
+    }
+    uuidMs = ms;
+    uuidPrefix = `${HEX[b[0]!]}${HEX[b[1]!]}${HEX[b[2]!]}${HEX[b[3]!]}-${HEX[b[4]!]}${HEX[b[5]!]}-`;
   }
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  let hex = '';
-  for (let i = 0; i < 16; i++) {
-    hex += HEX[bytes[i]!];
-    if (i === 3 || i === 5 || i === 7 || i === 9) hex += '-';
-  }
-  return hex;
+  ensureRandom(10);
+  const p = randomPool;
+  const o = randomOffset;
+  randomOffset += 10;
+  // Bytes 6-15 are random, but for the version (7) in byte 6's high nibble and the variant (10) in byte 8's top bits.
+  return (
+    uuidPrefix +
+    HEX[(p[o]! & 0x0f) | 0x70]! +
+    HEX[p[o + 1]!]! +
+    '-' +
+    HEX[(p[o + 2]! & 0x3f) | 0x80]! +
+    HEX[p[o + 3]!]! +
+    '-' +
+    HEX[p[o + 4]!]! +
+    HEX[p[o + 5]!]! +
+    HEX[p[o + 6]!]! +
+    HEX[p[o + 7]!]! +
+    HEX[p[o + 8]!]! +
+    HEX[p[o + 9]!]!
+  );
 }

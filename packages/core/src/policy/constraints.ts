@@ -76,6 +76,8 @@ function threshold(name: string, value: boolean | number | undefined, fallback: 
  */
 export function waitingFor(spec: Pick<WorkSpec, 'constraintMask' | 'minBattery' | 'maxMemory'>, conditions: DeviceConditions): ConstraintName[] {
   const out: ConstraintName[] = [];
+  // Most work has no constraints: nothing to look up.
+  if (spec.constraintMask === 0 && spec.minBattery === null && spec.maxMemory === null) return out;
   for (const [name, bit] of Object.entries(CONSTRAINT_BITS) as [ConstraintName, number][]) {
     if (spec.constraintMask & bit & conditions.unmet) out.push(name);
   }

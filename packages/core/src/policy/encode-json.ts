@@ -4,6 +4,7 @@
  * walks the value first and names the first part that would not survive.
  */
 import { InputTooLargeError, InvalidInputError } from '../errors.js';
+import { describeValue } from '../model/describe-value.js';
 
 /** Default limit on a work item's encoded input: 1 MiB of UTF-8. */
 export const DEFAULT_MAX_INPUT_BYTES = 1024 * 1024;
@@ -21,7 +22,9 @@ export function encodeJson(value: unknown, what: string, maxBytes = Infinity): s
   if (value === undefined) return 'null';
   let json: string | undefined;
   try {
-    const problem = findUnserializable(value, '$', new Set(), '');
+    // The quick walk proves most values clean without building a path per key; only a value it
+    // doubts gets the walk that names the first problem.
+    const problem = isPlainJson(value, '', 0) ? null : findUnserializable(value, '$', new Set(), '');
     if (problem) throw new InvalidInputError(`${what} is not JSON-serialisable: ${problem}; pass plain objects, arrays, strings, finite numbers, booleans and null.`);
     json = JSON.stringify(value);
   } catch (error) {
@@ -42,6 +45,45 @@ export function encodeJson(value: unknown, what: string, maxBytes = Infinity): s
 export function decodeJson(json: string | null | undefined): unknown {
   if (json === null || json === undefined || json === '' || json === 'null') return undefined;
   return JSON.parse(json) as unknown;
+}
+
+/** Deeper than this, the quick walk gives up and lets {@link findUnserializable} decide (and name cycles). */
+const QUICK_DEPTH = 64;
+
+/**
+ * True only when {@link findUnserializable} would find nothing: the same checks, without paths or
+ * cycle tracking (a cycle exceeds QUICK_DEPTH). False means "not sure", never "bad".
+ */
+function isPlainJson(value: unknown, key: string, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth > QUICK_DEPTH) return false;
+  const obj = value as object;
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
+    const converted = (obj as { toJSON: (key: string) => unknown }).toJSON(key);
+    if (converted === undefined) return false;
+    return converted === obj || isPlainJson(converted, key, depth + 1);
+  }
+  if (Array.isArray(obj)) {
+    for (let i = 0; i < obj.length; i++) if (!isPlainJson(obj[i], String(i), depth + 1)) return false;
+    return true;
+  }
+  // Class instances (rare in work input) are left to the full walk, which names them.
+  const proto = Object.getPrototypeOf(obj) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  if (Object.getOwnPropertySymbols(obj).length > 0) return false;
+  for (const k of Object.keys(obj)) if (!isPlainJson((obj as Record<string, unknown>)[k], k, depth + 1)) return false;
+  return true;
 }
 
 function findUnserializable(value: unknown, path: string, seen: Set<object>, key: string): string | null {
@@ -96,7 +138,7 @@ function findUnserializable(value: unknown, path: string, seen: Set<object>, key
 
 /** A key in a path: `.name` for identifier-like keys, else a JSON-quoted `["…"]` (one line, whatever the key holds). */
 function pathSegment(key: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}…` : key)}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${describeValue(key)}]`;
 }
 
 /** UTF-8 byte length without TextEncoder, so core needs no platform global. */

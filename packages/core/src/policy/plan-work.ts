@@ -5,7 +5,7 @@
  * definition at claim time (see `applyTaskDefaults`), so work enqueued from a process without
  * handlers (the CLI) still gets the task's own retry policy.
  */
-import { InvalidOptionError, UnknownTaskError } from '../errors.js';
+import { InvalidOptionError, InvalidScheduleError, UnknownTaskError } from '../errors.js';
 import { describeValue, hasLoneSurrogate, isPrintableName, quoteText } from '../model/describe-value.js';
 import { parseDuration } from '../model/duration.js';
 import { EXPEDITED_RANK, PRIORITY_RANK, type InputMerger, type PeriodicWorkRequest, type Priority, type WorkRequest, type WorkSpec } from '../model/work.js';
@@ -50,7 +50,8 @@ const PERIODIC_KEYS = new Set([...[...REQUEST_KEYS].filter((k) => k !== 'after' 
 export function planWork(taskName: string, request: WorkRequest | undefined, ctx: PlanContext): WorkSpec {
   const req = checkRequest(taskName, request, REQUEST_KEYS, ctx);
   const after = req.after ?? [];
-  if (!Array.isArray(after) || after.some((id) => typeof id !== 'string' || id === '' || hasLoneSurrogate(id))) {
+  // Ids are names (see validateName): one that is not printable cannot name stored work.
+  if (!Array.isArray(after) || after.some((id) => typeof id !== 'string' || id === '' || !isPrintableName(id))) {
     throw new InvalidOptionError(`The after option ${describeValue(after)} is invalid; pass an array of work ids.`);
   }
   const inputMerger: InputMerger = req.inputMerger ?? 'overwrite';
@@ -58,7 +59,7 @@ export function planWork(taskName: string, request: WorkRequest | undefined, ctx
     throw new InvalidOptionError(`The inputMerger ${quoteText(inputMerger)} is unknown; use 'overwrite' or 'array'.`);
   }
   const spec = baseSpec(taskName, req, ctx, checkRunAt(startTime(req, ctx.now), taskName));
-  spec.prerequisites = [...new Set(after)];
+  spec.prerequisites = after.length === 0 ? [] : [...new Set(after)];
   spec.inputMerger = inputMerger;
   if (spec.prerequisites.length > 0) spec.state = 'blocked';
   return spec;
@@ -73,7 +74,16 @@ export function planWork(taskName: string, request: WorkRequest | undefined, ctx
 export function planPeriodicWork(taskName: string, request: PeriodicWorkRequest, ctx: PlanContext): WorkSpec {
   const req = checkRequest(taskName, request, PERIODIC_KEYS, ctx) as PeriodicWorkRequest;
   const schedule = resolveSchedule(req, ctx.cron, ctx.now);
-  const spec = baseSpec(taskName, req, ctx, checkRunAt(firstRunAt(schedule, startTime(req, ctx.now), ctx.cron), taskName));
+  const start = checkRunAt(startTime(req, ctx.now), taskName);
+  let first: number;
+  try {
+    first = firstRunAt(schedule, start, ctx.cron);
+  } catch (error) {
+    // A cron parser fails on its own terms near the end of representable time.
+    if (error instanceof InvalidScheduleError) throw error;
+    throw new InvalidScheduleError(`The schedule of task "${taskName}" has no run after its start time ${new Date(start).toISOString()}; start it earlier.`);
+  }
+  const spec = baseSpec(taskName, req, ctx, checkRunAt(first, taskName));
   spec.schedule = schedule;
   return spec;
 }
@@ -134,6 +144,9 @@ function baseSpec(taskName: string, req: WorkRequest, ctx: PlanContext, runAt: n
   if (req.maxAttempts !== undefined) checkMaxAttempts(req.maxAttempts);
   const backoff = req.backoff === undefined ? null : resolveBackoff(req.backoff, ctx.task?.backoff ? resolveBackoff(ctx.task.backoff) : DEFAULT_BACKOFF);
   const timeoutMs = req.timeout === undefined ? null : resolveTimeout(req.timeout);
+  // Read into locals rather than spread into the literal below: a spread makes V8 build the row
+  // on its slow path, and this runs once per enqueued item.
+  const { constraints, constraintMask, minBattery, maxMemory } = constraintKey(req.constraints);
   return {
     id: req.id ?? ctx.id,
     taskName,
@@ -141,7 +154,7 @@ function baseSpec(taskName: string, req: WorkRequest, ctx: PlanContext, runAt: n
     inputJson,
     outputJson: null,
     progressJson: null,
-    tags: [...new Set(tags)],
+    tags: tags.length === 0 ? [] : [...new Set(tags)],
     priority: req.expedited ? EXPEDITED_RANK : PRIORITY_RANK[priority as Priority],
     runAt,
     attempt: 0,
@@ -159,7 +172,10 @@ function baseSpec(taskName: string, req: WorkRequest, ctx: PlanContext, runAt: n
     schedule: null,
     prerequisites: [],
     inputMerger: 'overwrite',
-    ...constraintKey(req.constraints),
+    constraints,
+    constraintMask,
+    minBattery,
+    maxMemory,
   };
 }
 
@@ -199,11 +215,14 @@ export function validateName(name: unknown, what: string): asserts name is strin
 /** The priority name for a stored rank (the nearest defined rank at or below it). */
 export function priorityName(rank: number): Priority {
   let best: Priority = 'low';
-  for (const [name, value] of Object.entries(PRIORITY_RANK) as [Priority, number][]) {
+  for (const [name, value] of PRIORITY_ENTRIES) {
     if (rank >= value && value >= PRIORITY_RANK[best]) best = name;
   }
   return best;
 }
+
+/** PRIORITY_RANK's entries, listed once (priorityName runs for every WorkInfo built). */
+const PRIORITY_ENTRIES = Object.entries(PRIORITY_RANK) as [Priority, number][];
 
 /** A stored spec with its null options resolved from the task definition, then the defaults. */
 export type EffectiveSpec = WorkSpec & { maxAttempts: number; backoff: NonNullable<WorkSpec['backoff']>; timeoutMs: number };

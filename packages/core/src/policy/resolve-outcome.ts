@@ -43,16 +43,20 @@ export interface AttemptClaim {
  */
 export function resolveOutcome(claim: AttemptClaim, result: AttemptResult, now: number, cron?: CronParser): Settlement {
   const { spec, runId } = claim;
-  const base = { id: spec.id, leaseToken: spec.leaseToken, runId, now };
-  const attemptsLeft = spec.attempt < spec.maxAttempts;
 
   if (result.kind === 'success') {
-    const success = { ...base, attempt: spec.attempt, outputJson: result.outputJson, lastError: null, outcome: 'succeeded' as const, error: null, stopReason: null };
+    // Written out rather than spread from a shared base: this runs once per attempt, and object
+    // spreads are the slow path of V8's object literals.
     const next = spec.schedule ? nextRunAt(spec.schedule, now, cron) : null;
     // A periodic series goes on: back to the queue for its next period, attempts reset.
-    if (next !== null) return { ...success, state: 'enqueued', attempt: 0, runAt: next };
-    return { ...success, state: 'succeeded' };
+    if (next !== null) {
+      return { id: spec.id, leaseToken: spec.leaseToken, runId, now, state: 'enqueued', attempt: 0, runAt: next, outputJson: result.outputJson, lastError: null, outcome: 'succeeded', error: null, stopReason: null };
+    }
+    return { id: spec.id, leaseToken: spec.leaseToken, runId, now, state: 'succeeded', attempt: spec.attempt, outputJson: result.outputJson, lastError: null, outcome: 'succeeded', error: null, stopReason: null };
   }
+
+  const base = { id: spec.id, leaseToken: spec.leaseToken, runId, now };
+  const attemptsLeft = spec.attempt < spec.maxAttempts;
 
   if (result.kind === 'stopped') {
     if (result.reason === 'cancelled') {

@@ -39,7 +39,8 @@ export function resolveSchedule(request: PeriodicWorkRequest, cron: CronParser |
     }
     if (!cron) throw new InvalidScheduleError(`Cron schedules need a cron parser; pass one as the engine's \`cron\` option (createOffstage does).`);
     const timezone = request.timezone ?? null;
-    if (timezone !== null && !isTimeZone(timezone)) {
+    // Intl accepts anything that converts to a zone name (['UTC'], { toString }); a stored zone must be the name itself.
+    if (timezone !== null && (typeof timezone !== 'string' || !isTimeZone(timezone))) {
       throw new InvalidScheduleError(`The time zone ${quoteText(timezone)} is unknown; use an IANA name such as 'Europe/Paris' or 'UTC'.`);
     }
     let next: number | null;
