@@ -10,11 +10,9 @@
  *   now hour-distant, due time), it does not come sooner than one interval after the previous
  *   run (no double run), and runs are one interval apart from then on.
  *
- * The backward cases fail today (the series stalls for the hour): they are `it.fails`, so the
- * suite stays green while the bug stands and turns red the day it is fixed. See RELIABILITY.md:
- * the proposed engine fix makes the wall-clock model pass; under `VirtualClock.set()` no engine
- * can notice the jump (no timer fires until the old instant), so that case also needs `set()` to
- * keep pending timers' remaining delays, as Node's timers do.
+ * The engine notices a backward jump when its wake timer (monotonic, like Node's) fires well
+ * before its wall-clock time, and brings each series' next run back by the jump;
+ * `VirtualClock.set()` keeps pending timers' remaining delays so the same holds under test.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWorkEngine, type WorkEngine } from '@offstage/core';
@@ -201,7 +199,7 @@ describe(`clock jumps (${target.name})`, () => {
       });
 
       // BUG (RELIABILITY.md, "periodic work stalls after the clock goes back"): runAt stays an hour ahead.
-      it.fails('back an hour: runs again within one interval, not twice, then the normal cadence', async () => {
+      it('back an hour: runs again within one interval, not twice, then the normal cadence', async () => {
         const { h, jumpAt, lastBefore } = await jumpScenario(model, -HOUR);
         try {
           const post = after(h.runs, 'interval', jumpAt);

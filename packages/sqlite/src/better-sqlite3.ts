@@ -4,10 +4,10 @@
  * StoreCorruptError with one sentence naming the path. It must never create, truncate or rewrite a
  * file it cannot prove is an (empty or) offstage database.
  */
-import { statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { StoreOpenError } from '@offstage/core';
+import { StoreCorruptError, StoreOpenError } from '@offstage/core';
 import { BetterSqlite3Driver, type BetterSqlite3Database } from './drivers/better-sqlite3-driver.js';
 import { SqliteStore } from './sqlite-store.js';
 import { describeDatabase, sqliteCode, toStoreError } from './to-store-error.js';
@@ -18,6 +18,10 @@ export interface OpenSqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another process's write lock. Default 5000 ms. */
   busyTimeoutMs?: number;
+  /** Largest write-ahead log, in pages, before a commit checkpoints it. Default 4000 (see DatabaseSettings). */
+  checkpointPages?: number;
+  /** Checkpoint the log after this many ms without store calls; null never. Default 250 (see DatabaseSettings). */
+  idleCheckpointMs?: number | null;
 }
 
 /** The better-sqlite3 constructor, as this entry calls it. */
@@ -35,6 +39,7 @@ type BetterSqlite3Constructor = new (filename: string) => BetterSqlite3Database;
  */
 export function openSqliteStore(path: string, options: OpenSqliteStoreOptions = {}): SqliteStore {
   const Database = loadBetterSqlite3();
+  refuseCutShort(path);
   let db: BetterSqlite3Database;
   try {
     // Settings (busy timeout included) are validated and applied by SqliteStore, as pragmas.
@@ -47,6 +52,40 @@ export function openSqliteStore(path: string, options: OpenSqliteStoreOptions = 
   } catch (error) {
     db.close();
     throw error instanceof StoreOpenError ? refine(error, path) : error;
+  }
+}
+
+/**
+ * Refuses a database file that was cut short, before SQLite touches it: SQLite opens such a file,
+ * treats the missing tail as empty pages and rewrites it on the first write, so a truncated store
+ * would be silently damaged further. The header (bytes 16-17: page size; 28-31: page count, valid
+ * when bytes 92-95 equal the change counter at 24-27) says how long the file must be.
+ */
+function refuseCutShort(path: string): void {
+  if (path === ':memory:' || path === '' || path.startsWith('file:')) return;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return; // Missing or unreadable: new Database() reports that with its own, precise error.
+  }
+  try {
+    const stat = fstatSync(fd);
+    const size = stat.size;
+    const header = Buffer.alloc(100);
+    if (!stat.isFile() || size < 100 || readSync(fd, header, 0, 100, 0) < 100) return;
+    if (header.toString('latin1', 0, 16) !== 'SQLite format 3\u0000') return;
+    const raw = header.readUInt16BE(16);
+    const pageSize = raw === 1 ? 65_536 : raw;
+    const pages = header.readUInt32BE(28);
+    const counted = header.readUInt32BE(92) === header.readUInt32BE(24);
+    if (pageSize >= 512 && (size % pageSize !== 0 || (counted && pages > 0 && size < pages * pageSize))) {
+      throw new StoreCorruptError(
+        `${describeDatabase(path)} is cut short (${size} bytes, but its header describes ${counted ? pages * pageSize : 'whole'} pages of ${pageSize} bytes); restore it from a backup, the file was left as it is.`,
+      );
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

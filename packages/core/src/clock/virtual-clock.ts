@@ -84,8 +84,13 @@ export class VirtualClock implements Clock {
     this.advanceTo(this.time + ms);
   }
 
-  /** Sets the time without firing anything: a wall-clock jump. */
+  /**
+   * Sets the time without firing anything: a wall-clock jump. Pending timers keep their remaining
+   * delays, as real timers do (they run on a monotonic clock), so code can notice the jump.
+   */
   set(at: number): void {
+    const delta = at - this.time;
+    for (const t of this.timers) t.at += delta;
     this.time = at;
   }
 

@@ -40,14 +40,14 @@ import {
   type EffectiveSpec,
 } from '../policy/plan-work.js';
 import { checkPeriodicPolicy, checkWorkPolicy, planUniquePeriodicWork, planUniqueWork, type UniqueDecision, type UniqueOutcome } from '../policy/plan-unique.js';
-import { firstRunAt, type CronParser } from '../policy/schedule.js';
+import { firstRunAt, nextRunAt as nextScheduledRun, type CronParser } from '../policy/schedule.js';
 import { constraintsMet, waitingFor, ALL_MET } from '../policy/constraints.js';
 import { defaultClassifier, type ErrorClassifier } from '../policy/classify-error.js';
 import { toConditions, UNKNOWN_DEVICE, type DeviceState, type SignalName } from '../constraints/device-state.js';
 import type { ConstraintTrackers, SignalTracker } from '../constraints/signal-tracker.js';
 import type { DeviceConditions } from '../store/work-store.js';
 import type { ClaimedWork, WorkStore, WorkUpdate } from '../store/work-store.js';
-import { AttemptRunner } from './attempt-runner.js';
+import { AttemptRunner, type AttemptDeps } from './attempt-runner.js';
 import { EventHub, type WorkEvents, type WorkListener } from './events.js';
 import type { TaskDefinition, TaskEntry } from './task.js';
 import { WorkContinuation, type ChainEnqueuer, type ChainResult, type ChainStep, type UniqueChain } from './work-continuation.js';
@@ -147,6 +147,9 @@ export interface RunDueReport {
   elapsedMs: number;
 }
 
+/** How much earlier than its wall-clock time a wake timer may fire before the clock counts as set back. */
+const CLOCK_JUMP_TOLERANCE_MS = 1000;
+
 /** What a unique enqueue did, and the item it concerns (the new one, or the one kept or updated). */
 export interface UniqueResult {
   outcome: UniqueOutcome;
@@ -212,7 +215,14 @@ export class WorkEngine {
   private trackerSubscriptions: Array<() => void> | null = null;
   private windowDeadline: number | null = null;
   private readonly tasks = new Map<string, TaskDefinition<never, unknown>>();
+  /** The latest attempt of each item this engine is running (its settle may still be in flight). */
   private readonly running = new Map<string, AttemptRunner>();
+  /** Every attempt not yet done: an item's earlier attempt may still be settling when it is claimed again. */
+  private readonly attempts = new Set<AttemptRunner>();
+  /** Attempts whose handler has not finished: what `concurrency` limits. */
+  private handlersBusy = 0;
+  /** What attempts of each task need from the engine, made once per task definition. */
+  private readonly attemptDeps = new WeakMap<TaskDefinition<never, unknown>, AttemptDeps>();
   private started = false;
   private stopping = false;
   private ticking: Promise<void> | null = null;
@@ -221,6 +231,8 @@ export class WorkEngine {
   private wakeTimer: TimerHandle | null = null;
   private wakeAt: number | null = null;
   private dueNowStreak = 0;
+  /** How far the wall clock was seen to go back (0: not), to be handled by the next pass. */
+  private clockSetBack = 0;
   private storeFailures = 0;
 
   constructor(options: WorkEngineOptions) {
@@ -631,19 +643,19 @@ export class WorkEngine {
         if (now >= deadline || options.signal?.aborted) break;
         const fits = taskNames.filter((t) => (typical.get(t) ?? 0) <= deadline - now);
         for (const t of taskNames) if (!fits.includes(t)) tooLong.add(t);
-        const free = this.concurrency - this.running.size;
+        const free = this.concurrency - this.attempts.size;
         if (free > 0 && fits.length > 0) {
           const claimed = await this.store.claim({ now, workerId: this.workerId, leaseMs: this.leaseMs, limit: free, taskNames: fits, taskLimits: this.taskLimits(), conditions: this.readConditions() });
           for (const c of claimed) this.launch(c);
         }
-        if (this.running.size === 0) break;
+        if (this.attempts.size === 0) break;
         // Wait for a slot to free up, the deadline, or an abort.
         await new Promise<void>((resolve) => {
           wakeWindow = resolve;
-          void Promise.race([...this.running.values()].map((a) => a.done)).then(resolve);
+          void Promise.race([...this.attempts].map((a) => a.done)).then(resolve);
         });
       }
-      for (const attempt of this.running.values()) attempt.stop('budget-expired');
+      for (const attempt of this.attempts) attempt.stop('budget-expired');
       await this.allDone();
       const now = this.clock.now();
       const counts = await this.store.counts(now);
@@ -717,12 +729,12 @@ export class WorkEngine {
     this.disarmWake();
     await this.ticking;
     const grace = options.grace === undefined ? this.graceMs : parseDuration(options.grace, 'grace');
-    if (this.running.size > 0) {
+    if (this.attempts.size > 0) {
       let timer: TimerHandle | null = null;
       const graceOver = new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, grace)));
       await Promise.race([this.allDone(), graceOver]);
       if (timer !== null) this.clock.clearTimeout(timer);
-      for (const attempt of this.running.values()) attempt.stop('shutdown');
+      for (const attempt of this.attempts) attempt.stop('shutdown');
       await this.allDone();
     }
     this.unwatchTrackers();
@@ -748,7 +760,7 @@ export class WorkEngine {
 
   /** Resolves when no pass is in flight and no attempt is running. */
   async whenIdle(): Promise<void> {
-    while (this.ticking || this.running.size > 0) {
+    while (this.ticking || this.attempts.size > 0) {
       await this.ticking;
       await this.allDone();
     }
@@ -764,7 +776,8 @@ export class WorkEngine {
   }
 
   private runningConstrained(): boolean {
-    return [...this.running.values()].some((a) => a.spec.constraintMask !== 0 || a.spec.minBattery !== null || a.spec.maxMemory !== null);
+    for (const a of this.attempts) if (a.spec.constraintMask !== 0 || a.spec.minBattery !== null || a.spec.maxMemory !== null) return true;
+    return false;
   }
 
   /**
@@ -787,7 +800,7 @@ export class WorkEngine {
   /** A tracker changed: stop attempts whose constraints are lost, and claim work that can now run. */
   private onConditionsChanged(): void {
     const conditions = toConditions(this.deviceState());
-    for (const attempt of this.running.values()) {
+    for (const attempt of this.attempts) {
       if (!constraintsMet(attempt.spec, conditions)) attempt.stop('constraint-lost');
     }
     if (this.observer.active) this.observer.refresh();
@@ -935,13 +948,16 @@ export class WorkEngine {
   }
 
   private allDone(): Promise<unknown> {
-    return Promise.allSettled([...this.running.values()].map((a) => a.done));
+    return Promise.allSettled([...this.attempts].map((a) => a.done));
   }
 
   /** Coalesces pass requests: at most one pass runs, and one more follows if asked meanwhile. */
-  private requestTick(reconcile = false): void {
+  private requestTick(reconcile = false, fromTimer = false): void {
     if (reconcile) this.reconcilePending = true;
     if (!this.started || this.stopping) return;
+    // While the store keeps failing, only the backoff timer starts a pass: wake-ups, enqueues and
+    // settles would otherwise retry at once and hammer a full disk or a down server.
+    if (this.storeFailures > 0 && !fromTimer && this.wakeTimer !== null) return;
     if (this.ticking) {
       this.tickRequested = true;
       return;
@@ -979,6 +995,11 @@ export class WorkEngine {
   /** One pass: reconcile if asked, claim into free slots, arm the timer for the next due time. */
   private async pass(): Promise<void> {
     const now = this.clock.now();
+    if (this.clockSetBack > 0) {
+      const delta = this.clockSetBack;
+      this.clockSetBack = 0;
+      await this.rebaseAfterClockSetBack(now, delta);
+    }
     if (this.reconcilePending) {
       this.reconcilePending = false;
       await this.store.reconcile(now);
@@ -990,7 +1011,9 @@ export class WorkEngine {
     const taskNames = this.taskNames();
     if (taskNames.length === 0) return this.disarmWake();
     const conditions = this.readConditions();
-    const free = this.concurrency - this.running.size;
+    // Slots are handlers, not attempts: one whose handler finished frees its slot at once, so this
+    // claim can share a transaction with its settle in a store that groups writes.
+    const free = this.concurrency - this.handlersBusy;
     let filled = false;
     if (free > 0) {
       const claimed = await this.store.claim({ now, workerId: this.workerId, leaseMs: this.leaseMs, limit: free, taskNames, taskLimits: this.taskLimits(), conditions });
@@ -1000,7 +1023,7 @@ export class WorkEngine {
     if (this.stopping) return;
     // Every slot was filled (some may have freed up already): each settle triggers another pass,
     // so no timer, and no wake-time query, is needed until a claim comes back short.
-    if (filled || this.running.size >= this.concurrency) {
+    if (filled || this.handlersBusy >= this.concurrency) {
       if (this.hasTrackers() && this.runningConstrained()) this.watchTrackers(true);
       return this.disarmWake();
     }
@@ -1032,19 +1055,34 @@ export class WorkEngine {
 
   private launch(claim: ClaimedWork): void {
     const task = this.tasks.get(claim.spec.taskName)!;
-    const attempt = new AttemptRunner({ spec: applyTaskDefaults(claim.spec, task), run: claim.run }, task, {
-      store: this.store,
-      clock: this.clock,
-      events: this.events,
-      leaseMs: this.leaseMs,
-      maxOutputBytes: this.maxInputBytes,
-      cron: this.cron,
-      classifier: task.classify ?? this.classifier,
-      loadInput: (spec) => this.loadInput(spec),
-    });
+    let deps = this.attemptDeps.get(task);
+    if (deps === undefined) {
+      deps = {
+        store: this.store,
+        clock: this.clock,
+        events: this.events,
+        leaseMs: this.leaseMs,
+        maxOutputBytes: this.maxInputBytes,
+        cron: this.cron,
+        classifier: task.classify ?? this.classifier,
+        loadInput: (spec) => this.loadInput(spec),
+        onHandlerDone: () => {
+          this.handlersBusy--;
+          this.requestTick();
+        },
+      };
+      this.attemptDeps.set(task, deps);
+    }
+    this.handlersBusy++;
+    const attempt = new AttemptRunner({ spec: applyTaskDefaults(claim.spec, task), run: claim.run }, task, deps);
     this.running.set(claim.spec.id, attempt);
+    this.attempts.add(attempt);
     void attempt.done.finally(() => {
-      this.running.delete(claim.spec.id);
+      this.attempts.delete(attempt);
+      if (this.running.get(claim.spec.id) === attempt) this.running.delete(claim.spec.id);
+      // An attempt that ended without reaching its handler's end (it threw first) still frees its slot.
+      if (!attempt.handlerDone) this.handlersBusy--;
+      // Another pass now that the result is stored: a retry due later needs the wake timer re-armed.
       this.requestTick();
     });
   }
@@ -1066,8 +1104,30 @@ export class WorkEngine {
     this.wakeTimer = this.clock.setTimeout(() => {
       this.wakeTimer = null;
       this.wakeAt = null;
-      this.requestTick(true);
+      // Timers run on a monotonic clock; a wake-up well before its wall-clock time means the
+      // wall clock was set back, and periodic runs computed before that are now too far ahead.
+      const early = at - this.clock.now();
+      if (early > CLOCK_JUMP_TOLERANCE_MS) this.clockSetBack = Math.max(this.clockSetBack, early);
+      this.requestTick(true, true);
     }, Math.max(0, at - this.clock.now()));
+  }
+
+  /**
+   * After the wall clock was set back by `delta`, brings each periodic series' next run back by as
+   * much (never before now, never later than one period from now), so it neither stalls for the
+   * jump nor runs twice.
+   */
+  private async rebaseAfterClockSetBack(now: number, delta: number): Promise<void> {
+    for (let offset = 0; ; offset += 1000) {
+      const page = await this.store.query({ states: ['enqueued'], limit: 1000, offset });
+      for (const spec of page) {
+        if (!spec.schedule) continue;
+        const nextPeriod = nextScheduledRun(spec.schedule, now, this.cron) ?? spec.runAt;
+        const target = Math.min(nextPeriod, Math.max(now, spec.runAt - delta));
+        if (target < spec.runAt) await this.store.update(spec.id, { runAt: target }, now);
+      }
+      if (page.length < 1000) return;
+    }
   }
 
   private disarmWake(): void {
