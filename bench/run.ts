@@ -1,21 +1,25 @@
 /**
  * `npm run bench [-- --quick] [--only <case-id,...>] [--write]`: runs every benchmark case,
- * offstage against its peers in the same process, prints each run as it goes, and (for a full run
- * of every case, or with `--write`) writes RESULTS.md and results.json next to this file.
+ * offstage against its peers in the same process (or, for whole-process figures, in child
+ * processes), prints each run as it goes, and (for a full run of every case, or with `--write`)
+ * writes RESULTS.md and results.json next to this file.
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CASES } from './cases/index.js';
-import { runCase, type MetricResult, type Mode } from './lib/harness.js';
+import { buildCases, CASE_IDS } from './cases/index.js';
+import { WAKEUP_SIZES } from './cases/wakeup.js';
+import { evaluateGoals } from './lib/goals.js';
+import { runCase, type MetricResult, type Mode, type SkippedSide } from './lib/harness.js';
 import { machineInfo } from './lib/machine.js';
+import { describePeers } from './lib/peers/index.js';
 import { formatRunLine, formatSummaryLines, renderMarkdown, toJson } from './lib/report.js';
 
 const HELP = `Usage: npm run bench [-- options]
   --quick          small n for every case (a smoke run; writes nothing unless --write)
-  --only <ids>     comma-separated case ids to run (writes nothing unless --write): ${CASES.map((c) => c.id).join(', ')}
+  --only <ids>     comma-separated case ids to run (writes nothing unless --write): ${CASE_IDS.join(', ')}
   --write          write RESULTS.md and results.json even for --quick or --only
   --help           this text`;
 
@@ -29,9 +33,10 @@ async function main(): Promise<void> {
 
   const mode: Mode = values.quick ? 'quick' : 'full';
   const only = values.only?.split(',').map((s) => s.trim());
-  const unknown = only?.filter((id) => !CASES.some((c) => c.id === id)) ?? [];
-  if (unknown.length > 0) throw new Error(`Unknown case id(s): ${unknown.join(', ')}; known: ${CASES.map((c) => c.id).join(', ')}`);
-  const cases = only ? CASES.filter((c) => only.includes(c.id)) : CASES;
+  const unknown = only?.filter((id) => !CASE_IDS.includes(id)) ?? [];
+  if (unknown.length > 0) throw new Error(`Unknown case id(s): ${unknown.join(', ')}; known: ${CASE_IDS.join(', ')}`);
+  const all = buildCases(mode);
+  const cases = only ? all.filter((c) => only.includes(c.id)) : all;
 
   const t0 = performance.now();
   const machine = machineInfo(args, new Date());
@@ -41,23 +46,38 @@ async function main(): Promise<void> {
     console.log(`Quick mode: small n per case, ${runs} runs each; figures are for smoke-testing, not for quoting.`);
   }
 
+  const write = (mode === 'full' && !only) || values.write === true;
+  // Described (versions, probes) before anything runs, so a problem here cannot waste a whole run.
+  const peers = write ? await describePeers() : [];
+
   const results: MetricResult[] = [];
+  const skipped: SkippedSide[] = [];
+  const verified: Record<string, Record<string, string>> = {};
   for (const c of cases) {
     const size = c.size[mode];
-    console.log(`\n== ${c.title}  [${c.id}: n=${size.n.toLocaleString('en-US')} ${c.nUnit}, ${size.runs} runs, WAL + synchronous=${c.synchronous}]`);
-    const caseResults = await runCase(c, mode, {
+    const t = performance.now();
+    console.log(`\n== ${c.title}  [${c.id}: n=${size.n.toLocaleString('en-US')} ${c.nUnit}, ${size.runs} runs, ${c.durability ?? `WAL + synchronous=${c.synchronous}`}]`);
+    const outcome = await runCase(c, mode, {
       onWarmup: (_, side, r) => console.log(formatRunLine(c, side.name, 'warm-up', size.runs, r)),
       onRun: (_, side, run, runs, r) => console.log(formatRunLine(c, side.name, run, runs, r)),
+      onSkip: (_, side, reason) => console.log(`  ${side.name.padEnd(20)} NOT RUN   ${reason}`),
     });
-    for (const r of caseResults) console.log(formatSummaryLines(r).join('\n'));
-    results.push(...caseResults);
+    for (const r of outcome.results) console.log(formatSummaryLines(r).join('\n'));
+    console.log(`  (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    results.push(...outcome.results);
+    skipped.push(...outcome.skipped);
+    verified[c.id] = outcome.verified;
   }
 
+  const goals = evaluateGoals(results, mode, WAKEUP_SIZES[mode], verified);
+  console.log('\nGoals:');
+  for (const g of goals) console.log(`  ${g.status.toUpperCase().padEnd(13)} ${g.goal}: ${g.detail}`);
+
   const wallSeconds = (performance.now() - t0) / 1000;
-  const markdown = renderMarkdown({ machine, mode, cases, results, wallSeconds });
-  const json = `${JSON.stringify(toJson(results), null, 2)}\n`;
-  const here = dirname(fileURLToPath(import.meta.url));
-  if ((mode === 'full' && !only) || values.write) {
+  if (write) {
+    const markdown = renderMarkdown({ machine, mode, cases, results, skipped, verified, goals, peers, wallSeconds });
+    const json = `${JSON.stringify(toJson(cases, results, skipped), null, 2)}\n`;
+    const here = dirname(fileURLToPath(import.meta.url));
     writeFileSync(join(here, 'RESULTS.md'), markdown);
     writeFileSync(join(here, 'results.json'), json);
     console.log(`\nWrote ${join(here, 'RESULTS.md')} and results.json.`);
@@ -67,7 +87,11 @@ async function main(): Promise<void> {
   console.log(`Done in ${wallSeconds.toFixed(1)} s.`);
 }
 
-main().catch((error: unknown) => {
-  console.error('\nBENCHMARK FAILED:', error);
-  process.exitCode = 1;
-});
+main().then(
+  // Exit now: a peer may leave timers behind (liteque arms a job timeout it never clears).
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    console.error('\nBENCHMARK FAILED:', error);
+    process.exit(1);
+  },
+);

@@ -1,13 +1,17 @@
 /**
  * Case: enqueue rate in bulk. offstage calls `engine.enqueueMany()` with batches of
  * {@link BULK_BATCH} requests (one transaction each); raw better-sqlite3 inserts the same batches,
- * one `begin immediate` transaction per batch. Request objects are built before the clock starts;
- * JSON encoding happens inside it on both sides.
+ * one `begin immediate` transaction per batch; plainjob calls `queue.addMany()` per batch (one
+ * transaction each). liteque has no bulk enqueue. Request objects are built before the clock
+ * starts; JSON encoding happens inside it on every side.
  */
 import { performance } from 'node:perf_hooks';
 import type { BenchCase, Side } from '../lib/harness.js';
 import { openEngine, stateCounts } from '../lib/offstage.js';
 import { openRawQueue } from '../lib/raw-sqlite.js';
+import { LITEQUE } from '../lib/peers/liteque.js';
+import { openPlainjob, PLAINJOB } from '../lib/peers/plainjob.js';
+import { sidequestSide } from '../lib/peers/sidequest.js';
 import { check, OnceTally } from '../lib/verify.js';
 
 /** Jobs per `enqueueMany` call / per raw transaction. */
@@ -24,6 +28,7 @@ function batches(n: number): Array<Array<{ i: number }>> {
 
 const offstage: Side = {
   name: 'offstage',
+  kind: 'offstage',
   async run({ dbPath, n, synchronous }) {
     const engine = await openEngine(dbPath, synchronous, { noop: () => undefined });
     try {
@@ -44,6 +49,7 @@ const offstage: Side = {
 
 const raw: Side = {
   name: 'raw better-sqlite3',
+  kind: 'floor',
   run({ dbPath, n, synchronous }) {
     const q = openRawQueue(dbPath, synchronous);
     try {
@@ -62,6 +68,34 @@ const raw: Side = {
   },
 };
 
+const plainjob: Side = {
+  name: PLAINJOB,
+  kind: 'sqlite-queue',
+  run({ dbPath, n, synchronous }) {
+    const pj = openPlainjob(dbPath, synchronous);
+    try {
+      const inputs = batches(n);
+      const ids = new OnceTally<number>('distinct ids returned');
+      const t0 = performance.now();
+      for (const batch of inputs) for (const id of pj.queue.addMany('noop', batch).ids) ids.add(id);
+      const seconds = (performance.now() - t0) / 1000;
+      const returned = ids.assertExactlyOnce(n);
+      const counts = pj.counts();
+      check(counts.pending === n && counts.total === n, `plainjob addMany: expected ${n} pending rows, found ${JSON.stringify(counts)}`);
+      return Promise.resolve({ values: { rate: n / seconds }, verified: `${returned}, ${n} rows pending` });
+    } finally {
+      pj.close();
+    }
+  },
+};
+
+const liteque: Side = {
+  name: LITEQUE,
+  kind: 'sqlite-queue',
+  unavailable: () => Promise.resolve('not applicable: liteque has no bulk enqueue (`SqliteQueue.enqueue` adds one job per call; see the one-per-call case)'),
+  run: () => Promise.reject(new Error('liteque has no bulk enqueue')),
+};
+
 /** Enqueue rate with {@link BULK_BATCH} jobs per call and per transaction. */
 export const enqueueBulkCase: BenchCase = {
   id: 'enqueue-bulk',
@@ -73,7 +107,8 @@ export const enqueueBulkCase: BenchCase = {
   method:
     `offstage: \`engine.enqueueMany("noop", batch)\` for batches of ${BULK_BATCH} requests \`{ input: { i } }\`, engine not started. ` +
     `raw: the same batches, each one \`begin immediate\` transaction of single-row prepared inserts, payload \`JSON.stringify({ i })\`. ` +
+    `plainjob: \`queue.addMany("noop", batch)\` for the same batches (one transaction each, payload \`JSON.stringify({ i })\`). ` +
     'Inputs are built before the clock starts. Verified: n distinct ids, n rows in the queue.',
   offstage,
-  peers: [raw],
+  peers: [raw, plainjob, liteque, sidequestSide()],
 };

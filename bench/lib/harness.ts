@@ -1,8 +1,10 @@
 /**
  * The case model and runner. A case measures one or more figures (metrics); it has an offstage
- * side and any number of peers (raw better-sqlite3 today; other queues later), each of which runs
+ * side and any number of peers (the raw better-sqlite3 floor, other queues), each of which runs
  * the same workload on a fresh database and verifies its own result. Sides are interleaved run by
  * run (with the starting side rotated) so slow drift on a shared machine hits every side alike.
+ * A side that cannot run here (not installable, no server, not meaningful for the case) says why
+ * instead, and the case goes on without it; the reason is reported, never a made-up figure.
  */
 import { summarize, type Summary } from './stats.js';
 import { withTempDb } from './temp-db.js';
@@ -39,10 +41,26 @@ export interface SideResult {
   verified: string;
 }
 
+/**
+ * What a side is, for goals and reports: offstage itself, the raw SQLite floor (a ceiling, not a
+ * competitor), an embedded SQLite queue (a competitor), or a queue on another store (reference).
+ */
+export type SideKind = 'offstage' | 'floor' | 'sqlite-queue' | 'reference';
+
 /** One contender in a case: offstage, or a peer. */
 export interface Side {
-  /** Short name shown in tables (`offstage`, `raw better-sqlite3`, `bullmq`...). */
+  /** Short name shown in tables (`offstage`, `raw better-sqlite3`, `plainjob`...). */
   name: string;
+  kind: SideKind;
+  /**
+   * Why this side cannot run in this process (a package that does not load, a server that is
+   * missing), or null when it can. Asked once per case, before anything runs.
+   */
+  unavailable?(): Promise<string | null>;
+  /** One-time setup before the case's first run (a seeded template database, a server). */
+  prepare?(): Promise<void>;
+  /** Undoes {@link prepare} after the case's last run, pass or fail. */
+  dispose?(): Promise<void>;
   /** Runs the workload once and verifies it; throws `VerificationError` when the result is wrong. */
   run(ctx: RunContext): Promise<SideResult>;
 }
@@ -68,8 +86,33 @@ export interface BenchCase {
   size: { quick: CaseSize; full: CaseSize };
   /** How each side is measured, in Markdown, for RESULTS.md. */
   method: string;
+  /** Durability as shown in the Sizes table; default `WAL, synchronous=<synchronous>`. */
+  durability?: string;
+  /**
+   * Run the sides of one round at the same time instead of one after another. Only for sides that
+   * each run in their own child process and measure something per process (CPU time, queries), not
+   * wall time, so they cannot disturb one another's figure; it keeps long idle windows affordable.
+   */
+  concurrentSides?: boolean;
   offstage: Side;
   peers: Side[];
+}
+
+/** A side of a case that did not run, and why (exactly as it failed, where it failed). */
+export interface SkippedSide {
+  caseId: string;
+  caseTitle: string;
+  side: string;
+  reason: string;
+}
+
+/** Everything a case produced. */
+export interface CaseOutcome {
+  results: MetricResult[];
+  /** Sides that did not run; when offstage is among them, the whole case did not run. */
+  skipped: SkippedSide[];
+  /** What each side's last run verified (and noted), by side name. */
+  verified: Record<string, string>;
 }
 
 /** One reported figure: offstage against every peer. */
@@ -83,8 +126,10 @@ export interface MetricResult {
   nUnit: string;
   offstage: Summary;
   peers: Record<string, Summary>;
-  /** offstage median / peer median, per peer. */
-  ratio: Record<string, number>;
+  /** offstage median / peer median, per peer (null when the peer's median is 0). */
+  ratio: Record<string, number | null>;
+  /** Each peer's kind, for goals that compare against one kind of peer. */
+  peerKinds: Record<string, SideKind>;
 }
 
 /** Run mode: `quick` for a smoke run, `full` for the figures we keep. */
@@ -94,41 +139,103 @@ export type Mode = 'quick' | 'full';
 export interface RunObserver {
   onRun?(c: BenchCase, side: Side, run: number, runs: number, result: SideResult): void;
   onWarmup?(c: BenchCase, side: Side, result: SideResult): void;
+  onSkip?(c: BenchCase, side: Side, reason: string): void;
 }
 
 /**
- * Runs every side of a case `size.runs` times (after one warm-up each) and summarises each metric.
+ * Runs every available side of a case `size.runs` times (after one warm-up each) and summarises
+ * each metric. Sides that say they cannot run are skipped with their reason; if offstage cannot,
+ * nothing runs.
  *
  * @example
- * const results = await runCase(drainCase('NORMAL'), 'full', { onRun: print })
+ * const { results, skipped } = await runCase(drainCase('NORMAL'), 'full', { onRun: print })
  */
-export async function runCase(c: BenchCase, mode: Mode, observer: RunObserver = {}): Promise<MetricResult[]> {
+export async function runCase(c: BenchCase, mode: Mode, observer: RunObserver = {}): Promise<CaseOutcome> {
   const size = c.size[mode];
-  const sides = [c.offstage, ...c.peers];
-  const names = new Set(sides.map((s) => s.name));
-  if (names.size !== sides.length) throw new Error(`Case ${c.id} has two sides with the same name`);
+  const all = [c.offstage, ...c.peers];
+  const names = new Set(all.map((s) => s.name));
+  if (names.size !== all.length) throw new Error(`Case ${c.id} has two sides with the same name`);
 
-  if (size.warmupN > 0) {
-    for (const side of sides) observer.onWarmup?.(c, side, await runSide(c, side, size.warmupN));
-  }
-  const values = new Map<string, Map<string, number[]>>(sides.map((s) => [s.name, new Map(c.metrics.map((m) => [m.key, []]))]));
-  for (let r = 0; r < size.runs; r++) {
-    const order = sides.map((_, i) => sides[(i + r) % sides.length]!);
-    for (const side of order) {
-      const result = await runSide(c, side, size.n);
-      for (const m of c.metrics) values.get(side.name)!.get(m.key)!.push(result.values[m.key]!);
-      observer.onRun?.(c, side, r + 1, size.runs, result);
+  const skipped: SkippedSide[] = [];
+  const sides: Side[] = [];
+  for (const side of all) {
+    const reason = side.unavailable ? await side.unavailable() : null;
+    if (reason === null) sides.push(side);
+    else {
+      skipped.push({ caseId: c.id, caseTitle: c.title, side: side.name, reason });
+      observer.onSkip?.(c, side, reason);
     }
   }
+  if (!sides.includes(c.offstage)) {
+    const reason = skipped.find((s) => s.side === c.offstage.name)!.reason;
+    for (const p of sides) skipped.push({ caseId: c.id, caseTitle: c.title, side: p.name, reason: `the case did not run: ${reason}` });
+    return { results: [], skipped, verified: {} };
+  }
 
-  return c.metrics.map((m) => {
-    const of = (side: Side): Summary => summarize(values.get(side.name)!.get(m.key)!);
-    const offstage = of(c.offstage);
-    const peers = Object.fromEntries(c.peers.map((p) => [p.name, of(p)]));
-    const ratio = Object.fromEntries(c.peers.map((p) => [p.name, offstage.median / peers[p.name]!.median]));
-    const name = m.label ? `${c.title} — ${m.label}` : c.title;
-    return { name, caseId: c.id, unit: m.unit, better: m.better, synchronous: c.synchronous, n: size.n, nUnit: c.nUnit, offstage, peers, ratio };
-  });
+  const prepared: Side[] = [];
+  try {
+    for (const side of sides) {
+      await side.prepare?.();
+      prepared.push(side);
+    }
+    const values = new Map<string, Map<string, number[]>>(sides.map((s) => [s.name, new Map(c.metrics.map((m) => [m.key, []]))]));
+    // A peer that throws (its own error, or a failed check) leaves the case with that error as its
+    // reason and none of its figures; offstage throwing stops the whole benchmark.
+    const failed = new Set<Side>();
+    const attempt = async (side: Side, n: number, what: string): Promise<SideResult | null> => {
+      try {
+        return await runSide(c, side, n);
+      } catch (error) {
+        if (side === c.offstage) throw error;
+        failed.add(side);
+        const reason = `failed in ${what}: ${describeError(error)}`;
+        skipped.push({ caseId: c.id, caseTitle: c.title, side: side.name, reason });
+        observer.onSkip?.(c, side, reason);
+        return null;
+      }
+    };
+    const verified: Record<string, string> = {};
+    const record = (side: Side, result: SideResult | null, run: number): void => {
+      if (result === null) return;
+      verified[side.name] = result.verified;
+      for (const m of c.metrics) values.get(side.name)!.get(m.key)!.push(result.values[m.key]!);
+      observer.onRun?.(c, side, run, size.runs, result);
+    };
+    if (size.warmupN > 0) {
+      for (const side of sides) {
+        const result = await attempt(side, size.warmupN, 'its warm-up run');
+        if (result) observer.onWarmup?.(c, side, result);
+      }
+    }
+    for (let r = 0; r < size.runs; r++) {
+      const order = sides.map((_, i) => sides[(i + r) % sides.length]!).filter((s) => !failed.has(s));
+      const what = `run ${r + 1}/${size.runs}`;
+      if (c.concurrentSides) {
+        // Every side finishes (and cleans up) before an offstage failure stops the benchmark.
+        const settled = await Promise.allSettled(order.map((side) => attempt(side, size.n, what)));
+        const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+        if (rejected) throw rejected.reason;
+        order.forEach((side, i) => record(side, (settled[i] as PromiseFulfilledResult<SideResult | null>).value, r + 1));
+      } else {
+        for (const side of order) record(side, await attempt(side, size.n, what), r + 1);
+      }
+    }
+
+    const peers = sides.filter((s) => s !== c.offstage && !failed.has(s));
+    const results = c.metrics.map((m): MetricResult => {
+      const of = (side: Side): Summary => summarize(values.get(side.name)!.get(m.key)!);
+      const offstage = of(c.offstage);
+      const summaries = Object.fromEntries(peers.map((p) => [p.name, of(p)]));
+      const ratio = Object.fromEntries(peers.map((p) => [p.name, summaries[p.name]!.median === 0 ? null : offstage.median / summaries[p.name]!.median]));
+      const peerKinds = Object.fromEntries(peers.map((p) => [p.name, p.kind]));
+      const name = m.label ? `${c.title} — ${m.label}` : c.title;
+      return { name, caseId: c.id, unit: m.unit, better: m.better, synchronous: c.synchronous, n: size.n, nUnit: c.nUnit, offstage, peers: summaries, ratio, peerKinds };
+    });
+    for (const side of failed) delete verified[side.name];
+    return { results, skipped, verified };
+  } finally {
+    for (const side of prepared.reverse()) await side.dispose?.();
+  }
 }
 
 async function runSide(c: BenchCase, side: Side, n: number): Promise<SideResult> {
@@ -141,6 +248,13 @@ async function runSide(c: BenchCase, side: Side, n: number): Promise<SideResult>
     }
   }
   return result;
+}
+
+/** An error as one line: its name and message, and its cause's. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const own = `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`;
+  return error.cause === undefined ? own : `${own} (cause: ${describeError(error.cause)})`;
 }
 
 /** Runs a full GC between runs when node was started with `--expose-gc`, so one run's garbage is not collected on the next one's clock. */

@@ -76,7 +76,7 @@ CREATE INDEX runs_work_idx on runs (work_seq, id);
 CREATE INDEX work_claim_idx on work (task_name, priority, run_at) where state = 'enqueued';
 
 CREATE INDEX work_claim_other_idx on work (task_name, priority desc, run_at)
-  where state = 'enqueued' and priority not in (0, 10, 20, 30, 40);
+  where state = 'enqueued' and priority <> 0 and priority <> 10 and priority <> 20 and priority <> 30 and priority <> 40;
 
 CREATE INDEX work_created_idx on work (created_at);
 

@@ -17,6 +17,21 @@ export interface DatabaseSettings {
   synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another connection's write lock before failing with SQLITE_BUSY. Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * The most pages the write-ahead log grows to before the commit that crosses it copies it back
+   * into the database (SQLite's `wal_autocheckpoint`), and the size the log file is trimmed to
+   * afterwards. Default 4000 (16 MiB of 4 KiB pages). That commit also waits for two fsyncs, so
+   * a larger log means such stalls come more rarely (each copies more, but a page rewritten many
+   * times is copied once); the store also checkpoints whenever it has been idle for
+   * `idleCheckpointMs`, so in most use the log never gets near this cap.
+   */
+  checkpointPages?: number;
+  /**
+   * After this many milliseconds without a store call, the store copies the log back into the
+   * database (a PASSIVE checkpoint: it never waits for, or blocks, another connection), off the
+   * path of any work. Default 250; null never does (then only `checkpointPages` bounds the log).
+   */
+  idleCheckpointMs?: number | null;
 }
 
 /** What {@link prepareDatabase} found and did. */
@@ -30,6 +45,10 @@ export interface PreparedDatabase {
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/** See {@link DatabaseSettings.checkpointPages}. */
+export const DEFAULT_CHECKPOINT_PAGES = 4_000;
+/** See {@link DatabaseSettings.idleCheckpointMs}. */
+export const DEFAULT_IDLE_CHECKPOINT_MS = 250;
 
 /**
  * Validates, configures and migrates the database behind `db`. Throws StoreCorruptError for a
@@ -50,6 +69,14 @@ export function prepareDatabase(db: SqliteDriver, settings: DatabaseSettings = {
   if (synchronous !== 'NORMAL' && synchronous !== 'FULL') {
     throw new StoreOpenError(`${what} was given synchronous "${String(synchronous)}"; pass "NORMAL" or "FULL".`);
   }
+  const checkpointPages = settings.checkpointPages ?? DEFAULT_CHECKPOINT_PAGES;
+  if (!Number.isSafeInteger(checkpointPages) || checkpointPages < 1) {
+    throw new StoreOpenError(`${what} was given checkpointPages ${String(checkpointPages)}; pass a whole number of pages, 1 or more.`);
+  }
+  const idleCheckpointMs = settings.idleCheckpointMs === undefined ? DEFAULT_IDLE_CHECKPOINT_MS : settings.idleCheckpointMs;
+  if (idleCheckpointMs !== null && (!Number.isSafeInteger(idleCheckpointMs) || idleCheckpointMs < 1)) {
+    throw new StoreOpenError(`${what} was given idleCheckpointMs ${String(idleCheckpointMs)}; pass a whole number of milliseconds, 1 or more, or null.`);
+  }
   try {
     db.exec(`pragma busy_timeout = ${busyTimeoutMs}`);
     // Read-only checks first: reading the schema is what fails on a file that is not a database.
@@ -58,6 +85,12 @@ export function prepareDatabase(db: SqliteDriver, settings: DatabaseSettings = {
     // WAL lets readers run beside the one writer; an in-memory database answers `memory` and stays so.
     const journalMode = String(db.get<{ journal_mode: string }>('pragma journal_mode = wal')?.journal_mode ?? 'unknown');
     db.exec(`pragma synchronous = ${synchronous}`);
+    if (journalMode === 'wal') {
+      db.exec(`pragma wal_autocheckpoint = ${checkpointPages}`);
+      // Trims a log that a burst grew past the cap back to it once the log restarts.
+      const pageSize = Number(db.get<{ page_size: number }>('pragma page_size')?.page_size ?? 4096);
+      db.exec(`pragma journal_size_limit = ${checkpointPages * pageSize}`);
+    }
     db.exec('pragma foreign_keys = on');
     const applied = migrate(db, what);
     return { journalMode, previousVersion: before.userVersion, applied };

@@ -59,6 +59,18 @@ function badLines(plans: string[][]): string[] {
 }
 
 /**
+ * Plan lines that read a task's whole range of work_claim_idx (every enqueued item of the task, of
+ * every rank) instead of one rank's range; and whether the other-priority arm reads its own index.
+ * Either would make a claim or a wake-up walk the whole queue of a task.
+ */
+function rankRangeProblems(plans: string[][]): string[] {
+  const lines = plans.flat();
+  const problems = lines.filter((line) => line.includes('work_claim_idx') && !line.includes('priority='));
+  if (!lines.some((line) => line.includes('work_claim_other_idx'))) problems.push('no arm reads work_claim_other_idx');
+  return problems;
+}
+
+/**
  * Stricter than {@link badLines}: any table read other than by key or index, under any alias
  * (the chain rule's statements alias work as `p` and `w`), or any sort. Reading json_each (the
  * caller's own id lists), a co-routine, or work_lease_idx (running items only) is fine; `allow`
@@ -95,6 +107,7 @@ describe('query plans of the hot paths', () => {
       const plans = await plansOf(driver, () => store.claim({ now: 500, workerId: 'w', leaseMs: 1_000, limit: 5, taskNames }));
       expect(plans.length).toBeGreaterThan(0);
       expect(badLines(plans)).toEqual([]);
+      expect(rankRangeProblems(plans)).toEqual([]);
     }
   });
 
@@ -102,6 +115,7 @@ describe('query plans of the hot paths', () => {
     const plans = await plansOf(driver, () => store.nextWakeAt({ taskNames: ['noop', 'other'], excludeOwner: 'w' }));
     expect(plans).toHaveLength(1);
     expect(badLines(plans)).toEqual([]);
+    expect(rankRangeProblems(plans)).toEqual([]);
     // due-0 (priority 0, runAt 0) is still waiting: the claims above took priority 30 first.
     expect(await store.nextWakeAt({ taskNames: ['noop'], excludeOwner: 'w' })).toBe(0);
     expect(await store.nextWakeAt({ taskNames: ['missing'], excludeOwner: 'w' })).toBeNull();
@@ -124,6 +138,24 @@ describe('query plans of the hot paths', () => {
   });
 
   it('closes', async () => {
+    await store.close();
+  });
+});
+
+describe('query plans without statistics', () => {
+  // The store never runs ANALYZE, so in use SQLite plans from its defaults, not from sqlite_stat1.
+  const raw = new Database(':memory:');
+  const driver = new RecordingDriver(new BetterSqlite3Driver(raw));
+  const store = new SqliteStore(driver, { path: ':memory:' });
+
+  it('claim and nextWakeAt read one rank at a time, and other priorities from their own index', async () => {
+    await store.enqueue(Array.from({ length: 50 }, (_, i) => makeWork({ id: `w-${i}`, runAt: i, priority: [0, 10, 20, 30][i % 4] ?? 10 })));
+    for (const conditions of [undefined, { unmet: 1, battery: 0.5, memory: 0.5 }]) {
+      const claim = await plansOf(driver, () => store.claim({ now: 500, workerId: 'w', leaseMs: 1_000, limit: 5, taskNames: ['noop', 'other'], conditions }));
+      expect(rankRangeProblems(claim)).toEqual([]);
+      const wake = await plansOf(driver, () => store.nextWakeAt({ taskNames: ['noop', 'other'], excludeOwner: 'w', conditions }));
+      expect(rankRangeProblems(wake)).toEqual([]);
+    }
     await store.close();
   });
 });

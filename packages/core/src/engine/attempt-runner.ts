@@ -32,6 +32,11 @@ export interface AttemptDeps {
   classifier: ErrorClassifier | null;
   /** The handler's input: the stored input, merged with prerequisites' outputs for chains. */
   loadInput(spec: EffectiveSpec): Promise<unknown>;
+  /**
+   * Called once, as soon as the handler has finished (or the attempt was stopped) and before the
+   * result is written: the attempt no longer occupies a handler slot, though `done` is still pending.
+   */
+  onHandlerDone?(): void;
 }
 
 const STOP_MESSAGES: Record<StopReason, string> = {
@@ -76,6 +81,11 @@ export class AttemptRunner {
     this.done = this.run();
   }
 
+  /** Whether the handler has finished (or the attempt was stopped): `onHandlerDone` has been called. */
+  get handlerDone(): boolean {
+    return this.finished;
+  }
+
   /** The claimed row, with task defaults applied. */
   get spec(): EffectiveSpec {
     return this.claim.spec;
@@ -112,6 +122,9 @@ export class AttemptRunner {
     // A handler that ignores its signal keeps running, but the attempt settles now and frees its slot.
     const result = await Promise.race([handled, this.stopped]);
     this.finished = true;
+    // Before the settle is called: the engine can then claim for this slot while the settle is
+    // still queued, and a store that groups writes commits both together.
+    this.deps.onHandlerDone?.();
     for (const t of this.timers) clock.clearTimeout(t);
     if (this.progressTimer !== null) clock.clearTimeout(this.progressTimer);
 
@@ -129,10 +142,13 @@ export class AttemptRunner {
         events.emit('work:stopped', { id: spec.id, taskName: spec.taskName, attempt: spec.attempt, reason: 'lease-lost' });
         return;
       }
-      const base = { id: spec.id, taskName: spec.taskName, attempt: spec.attempt };
       if (settlement.outcome === 'succeeded') {
-        events.emit('work:succeeded', { ...base, output: decodeJson(settlement.outputJson), durationMs: now - startedAt });
-      } else if (settlement.outcome === 'retrying') {
+        // Written out (no spread of a shared base): this runs once per attempt.
+        events.emit('work:succeeded', { id: spec.id, taskName: spec.taskName, attempt: spec.attempt, output: decodeJson(settlement.outputJson), durationMs: now - startedAt });
+        return;
+      }
+      const base = { id: spec.id, taskName: spec.taskName, attempt: spec.attempt };
+      if (settlement.outcome === 'retrying') {
         events.emit('work:retrying', { ...base, error: settlement.error ?? '', runAt: settlement.runAt ?? now });
       } else if (settlement.outcome === 'failed') {
         events.emit('work:failed', { ...base, error: settlement.error ?? '' });

@@ -63,7 +63,7 @@ export interface WorkEngineOptions {
   clock?: Clock;
   /** This worker's id, recorded as lease owner and in the journal. Default: random. */
   workerId?: string;
-  /** Attempts run at once by this worker. Default 4. */
+  /** Handlers run at once by this worker (an attempt whose handler has finished no longer counts while its result is written). Default 4. */
   concurrency?: number;
   /** How long a claim holds work without a heartbeat. Heartbeats renew it every third of this. Default `'30s'`. */
   leaseTime?: Duration;
@@ -1195,6 +1195,8 @@ function ensureRandom(count: number): void {
 /** The timestamp part of the last id made (`xxxxxxxx-xxxx-`) and its millisecond: ids made in one millisecond share it. */
 let uuidMs = -1;
 let uuidPrefix = '';
+/** The 12-bit counter in `rand_a` of ids made in `uuidMs` (RFC 9562 §6.2, method 1). */
+let uuidCounter = 0;
 
 /**
  * A UUIDv7: 48 bits of milliseconds then random bits, so ids sort by creation time and a store's
@@ -1215,16 +1217,22 @@ export function createUuidV7(nowMs: number): string {
     }
     uuidMs = ms;
     uuidPrefix = `${HEX[b[0]!]}${HEX[b[1]!]}${HEX[b[2]!]}${HEX[b[3]!]}-${HEX[b[4]!]}${HEX[b[5]!]}-`;
+    uuidCounter = -1;
   }
   ensureRandom(10);
   const p = randomPool;
   const o = randomOffset;
   randomOffset += 10;
-  // Bytes 6-15 are random, but for the version (7) in byte 6's high nibble and the variant (10) in byte 8's top bits.
+  // rand_a counts up within a millisecond from a random start below 2048, so ids made in one
+  // millisecond sort in creation order too (and a store's id index grows at its end, never splits
+  // a page in the middle); past 4095 it starts again from random bits, still unique by rand_b.
+  uuidCounter = uuidCounter < 0 || uuidCounter >= 0xfff ? ((p[o]! & 0x07) << 8) | p[o + 1]! : uuidCounter + 1;
+  // The version (7) in byte 6's high nibble, the counter in the rest of bytes 6-7, the variant
+  // (10) in byte 8's top bits, and random bits everywhere else.
   return (
     uuidPrefix +
-    HEX[(p[o]! & 0x0f) | 0x70]! +
-    HEX[p[o + 1]!]! +
+    HEX[0x70 | (uuidCounter >> 8)]! +
+    HEX[uuidCounter & 0xff]! +
     '-' +
     HEX[(p[o + 2]! & 0x3f) | 0x80]! +
     HEX[p[o + 3]!]! +

@@ -76,48 +76,71 @@ returning ${WORK_JSON}`;
  * const claimed = claimWork(db, { now, workerId: 'w1', leaseMs: 30_000, limit: 8, taskNames: ['email'] });
  */
 export function claimWork(db: SqliteDriver, options: ClaimOptions): ClaimedWork[] {
+  if (!isClaimable(options)) return [];
+  return db.transaction(() => applyClaim(db, options));
+}
+
+/**
+ * Whether a claim with these options can take anything at all (a positive limit, some task names);
+ * when not, it needs no transaction.
+ *
+ * @example
+ * if (isClaimable(options)) db.transaction(() => applyClaim(db, options));
+ */
+export function isClaimable(options: ClaimOptions): boolean {
+  const limit = options.limit === Infinity ? -1 : Math.floor(options.limit);
+  return (limit > 0 || limit === -1) && options.taskNames.length > 0;
+}
+
+/**
+ * The body of {@link claimWork}, inside a `begin immediate` transaction the caller opened (and
+ * commits or rolls back): the store's group commit runs a claim in the same transaction as the
+ * settles queued before it this way.
+ *
+ * @example
+ * db.transaction(() => applyClaim(db, options));
+ */
+export function applyClaim(db: SqliteDriver, options: ClaimOptions): ClaimedWork[] {
   const { now, workerId, leaseMs, taskNames } = options;
   // The limit is written into SQL text, so it must be a whole number; -1 is SQLite's "no limit".
   const limit = options.limit === Infinity ? -1 : Math.floor(options.limit);
   if (!(limit > 0 || limit === -1) || taskNames.length === 0) return [];
   const leaseExpiresAt = now + leaseMs;
-  return db.transaction(() => {
-    // Counted inside the claim's write transaction: were the count read first and the claim made
-    // in a second transaction, two processes could both count 1 running of a task limited to 2 and
-    // both claim one more, leaving 3 running. Under `begin immediate` no other claim can commit
-    // between this count and the update below.
-    const { free, room } = roomPerTask([...new Set(taskNames)], options.taskLimits, limit, db);
-    const { conditions } = options;
-    const filtered = conditions !== undefined;
-    let rows: PackedRow[];
-    if (room.size === 0 && free.length <= TASK_NAMES_PER_STATEMENT) {
-      // The common case: choose and claim in one statement.
-      if (free.length === 0) return [];
-      rows = db.all<PackedRow>(claimSql(free.length, limit, filtered), [workerId, leaseExpiresAt, now, ...dueParams(free, now, conditions)]);
-    } else {
-      // Many task names, or limited tasks: the best `limit` of each group of free names and the
-      // best `room` of each limited task, merged here; the best `limit` of those are claimed.
-      const candidates: Candidate[] = [];
-      for (let i = 0; i < free.length; i += TASK_NAMES_PER_STATEMENT) {
-        const group = free.slice(i, i + TASK_NAMES_PER_STATEMENT);
-        candidates.push(...db.all<Candidate>(candidateSql(group.length, limit, filtered), dueParams(group, now, conditions)));
-      }
-      for (const [name, n] of room) candidates.push(...db.all<Candidate>(candidateSql(1, n, filtered), dueParams([name], now, conditions)));
-      const chosen = candidates.sort(claimOrder).slice(0, limit === -1 ? undefined : limit).map((c) => c.seq);
-      if (chosen.length === 0) return [];
-      rows = db.all<PackedRow>(CLAIM_BY_SEQ, [workerId, leaseExpiresAt, now, JSON.stringify(chosen)]);
+  // Counted inside the claim's write transaction: were the count read first and the claim made
+  // in a second transaction, two processes could both count 1 running of a task limited to 2 and
+  // both claim one more, leaving 3 running. Under `begin immediate` no other claim can commit
+  // between this count and the update below.
+  const { free, room } = roomPerTask([...new Set(taskNames)], options.taskLimits, limit, db);
+  const { conditions } = options;
+  const filtered = conditions !== undefined;
+  let rows: PackedRow[];
+  if (room.size === 0 && free.length <= TASK_NAMES_PER_STATEMENT) {
+    // The common case: choose and claim in one statement.
+    if (free.length === 0) return [];
+    rows = db.all<PackedRow>(claimSql(free.length, limit, filtered), [workerId, leaseExpiresAt, now, ...dueParams(free, now, conditions)]);
+  } else {
+    // Many task names, or limited tasks: the best `limit` of each group of free names and the
+    // best `room` of each limited task, merged here; the best `limit` of those are claimed.
+    const candidates: Candidate[] = [];
+    for (let i = 0; i < free.length; i += TASK_NAMES_PER_STATEMENT) {
+      const group = free.slice(i, i + TASK_NAMES_PER_STATEMENT);
+      candidates.push(...db.all<Candidate>(candidateSql(group.length, limit, filtered), dueParams(group, now, conditions)));
     }
-    if (rows.length === 0) return [];
-    // `returning` gives rows in no promised order; the contract hands them out in claim order.
-    const claimed = rows.map((row) => unpackWork(row.j)).sort((a, b) => specOrder(a.spec, b.spec) || a.seq - b.seq);
-    const runIds = db.all<{ id: number; work_id: string }>(INSERT_RUNS, [workerId, now, JSON.stringify(claimed.map((c) => c.seq))]);
-    const runIdByWork = new Map(runIds.map((r) => [r.work_id, r.id]));
-    return claimed.map(({ spec }) => {
-      const id = runIdByWork.get(spec.id);
-      if (id === undefined) throw new Error(`Claimed work "${spec.id}" got no journal row; this is a bug in SqliteStore.`);
-      const run = { id, workId: spec.id, taskName: spec.taskName, attempt: spec.attempt, workerId, startedAt: now, endedAt: null, outcome: null, error: null, stopReason: null, rule: null };
-      return { spec, run };
-    });
+    for (const [name, n] of room) candidates.push(...db.all<Candidate>(candidateSql(1, n, filtered), dueParams([name], now, conditions)));
+    const chosen = candidates.sort(claimOrder).slice(0, limit === -1 ? undefined : limit).map((c) => c.seq);
+    if (chosen.length === 0) return [];
+    rows = db.all<PackedRow>(CLAIM_BY_SEQ, [workerId, leaseExpiresAt, now, JSON.stringify(chosen)]);
+  }
+  if (rows.length === 0) return [];
+  // `returning` gives rows in no promised order; the contract hands them out in claim order.
+  const claimed = rows.map((row) => unpackWork(row.j)).sort((a, b) => specOrder(a.spec, b.spec) || a.seq - b.seq);
+  const runIds = db.all<{ id: number; work_id: string }>(INSERT_RUNS, [workerId, now, JSON.stringify(claimed.map((c) => c.seq))]);
+  const runIdByWork = new Map(runIds.map((r) => [r.work_id, r.id]));
+  return claimed.map(({ spec }) => {
+    const id = runIdByWork.get(spec.id);
+    if (id === undefined) throw new Error(`Claimed work "${spec.id}" got no journal row; this is a bug in SqliteStore.`);
+    const run = { id, workId: spec.id, taskName: spec.taskName, attempt: spec.attempt, workerId, startedAt: now, endedAt: null, outcome: null, error: null, stopReason: null, rule: null };
+    return { spec, run };
   });
 }
 
@@ -195,7 +218,9 @@ function dueArms(count: number, limit: number, filtered: boolean): string {
     for (const rank of CLAIM_RANKS) {
       arms.push(`select seq, priority, run_at from work where state = 'enqueued' and task_name = ? and priority = ${rank} and run_at <= ?${meets}`);
     }
-    arms.push(`select seq, priority, run_at from work where state = 'enqueued' and ${OTHER_PRIORITY_PREDICATE} and task_name = ? and run_at <= ?${meets}`);
+    // Named: with the predicate written as `<>` terms, SQLite's planner may otherwise pick
+    // work_claim_idx, whose range for a task holds every enqueued item of every rank.
+    arms.push(`select seq, priority, run_at from work indexed by work_claim_other_idx where state = 'enqueued' and ${OTHER_PRIORITY_PREDICATE} and task_name = ? and run_at <= ?${meets}`);
   }
   // The limit is written into the text: a bound LIMIT makes SQLite re-prepare the statement on
   // every run (it is a planner input), which costs more than the whole claim.

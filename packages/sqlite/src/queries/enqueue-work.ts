@@ -51,10 +51,20 @@ const INSERT_DEP = 'insert or ignore into work_deps (work_seq, prerequisite_seq)
 export function enqueueWork(db: SqliteDriver, specs: readonly WorkSpec[]): void {
   if (specs.length === 0) return;
   assertDistinctIds(specs);
-  db.transaction(() => {
-    const blocked = insertWork(db, specs);
-    if (blocked.length > 0) applyChainRule(db, null, [], blocked);
-  });
+  db.transaction(() => insertBatch(db, specs));
+}
+
+/**
+ * The body of {@link enqueueWork}, inside a transaction the caller opened (and rolls back if this
+ * throws), after {@link assertDistinctIds}: the store's group commit stores several batches in one
+ * transaction this way.
+ *
+ * @example
+ * db.transaction(() => insertBatch(db, specs));
+ */
+export function insertBatch(db: SqliteDriver, specs: readonly WorkSpec[]): void {
+  const blocked = insertWork(db, specs);
+  if (blocked.length > 0) applyChainRule(db, null, [], blocked);
 }
 
 /**
@@ -93,7 +103,7 @@ export function insertWork(db: SqliteDriver, specs: readonly WorkSpec[]): number
           spec.inputJson,
           spec.outputJson,
           spec.progressJson,
-          JSON.stringify(spec.tags),
+          spec.tags.length === 0 ? '[]' : JSON.stringify(spec.tags),
           spec.priority,
           spec.runAt,
           spec.attempt,
@@ -104,7 +114,7 @@ export function insertWork(db: SqliteDriver, specs: readonly WorkSpec[]): number
           spec.timeoutMs,
           spec.uniqueName,
           spec.schedule === null ? null : JSON.stringify(spec.schedule),
-          JSON.stringify(spec.prerequisites),
+          spec.prerequisites.length === 0 ? '[]' : JSON.stringify(spec.prerequisites),
           spec.inputMerger,
           spec.constraints === null ? null : JSON.stringify(spec.constraints),
           spec.constraintMask,

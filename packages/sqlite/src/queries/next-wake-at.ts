@@ -36,7 +36,8 @@ function nextWakeSql(count: number, filtered: boolean): string {
     const arms: string[] = [];
     for (let i = 0; i < count; i++) {
       for (const rank of CLAIM_RANKS) arms.push(rankArm(rank));
-      arms.push(`select min(run_at) as t from work where state = 'enqueued' and ${OTHER_PRIORITY_PREDICATE} and task_name = ?${meets}`);
+      // Named for the same reason as in the claim: the planner may otherwise read work_claim_idx.
+      arms.push(`select min(run_at) as t from work indexed by work_claim_other_idx where state = 'enqueued' and ${OTHER_PRIORITY_PREDICATE} and task_name = ?${meets}`);
     }
     arms.push(`select t from (
   select lease_expires_at as t from work

@@ -45,35 +45,44 @@ where id = ? and work_id = ? and ended_at is null`;
  *   outcome: 'succeeded', error: null, stopReason: null });
  */
 export function settleWork(db: SqliteDriver, s: Settlement): boolean {
+  return db.transaction(() => applySettlement(db, s));
+}
+
+/**
+ * The body of {@link settleWork}, inside a transaction the caller opened (and commits or rolls
+ * back): the store's group commit applies several settlements in one transaction this way.
+ *
+ * @example
+ * db.transaction(() => settlements.map((s) => applySettlement(db, s)));
+ */
+export function applySettlement(db: SqliteDriver, s: Settlement): boolean {
   const runAt = s.state === 'enqueued' && s.runAt !== undefined ? s.runAt : null;
   const finished = s.state === 'succeeded' || s.state === 'failed' || s.state === 'cancelled';
   const finishedAt = finished ? s.now : null;
-  return db.transaction(() => {
-    const applied = db.get<{ seq: number; has_dependents: number }>(SETTLE_WORK, [
-      s.state,
-      s.attempt,
-      runAt,
-      s.outputJson === undefined ? 0 : 1,
-      s.outputJson ?? null,
-      s.lastError === undefined ? 0 : 1,
-      s.lastError ?? null,
-      finishedAt,
-      s.now,
-      s.id,
-      s.leaseToken,
-    ]);
-    if (applied === undefined) return false;
-    // Matching work_id too: a wrong runId must not close another item's attempt.
-    db.run(CLOSE_RUN, [s.now, s.outcome, s.error, s.stopReason, s.rule ?? null, s.runId, s.id]);
-    if (applied.has_dependents === 0) return true;
-    // The chain rule runs in this same transaction. As a second transaction it could be lost to a
-    // crash between the two, leaving a dependent blocked forever behind prerequisites that all
-    // succeeded (nothing would look at it again); and two processes settling a dependent's last two
-    // prerequisites at once could each read the other's as still running, so neither releases it.
-    // Under one `begin immediate` the second settle to commit sees the first's result.
-    // A periodic success settles to `enqueued`: it finishes nothing, so its dependents keep waiting.
-    if (s.state === 'succeeded') releaseDependents(db, applied.seq, s.now);
-    else if (finished) applyChainRule(db, s.now, [applied.seq]);
-    return true;
-  });
+  const applied = db.get<{ seq: number; has_dependents: number }>(SETTLE_WORK, [
+    s.state,
+    s.attempt,
+    runAt,
+    s.outputJson === undefined ? 0 : 1,
+    s.outputJson ?? null,
+    s.lastError === undefined ? 0 : 1,
+    s.lastError ?? null,
+    finishedAt,
+    s.now,
+    s.id,
+    s.leaseToken,
+  ]);
+  if (applied === undefined) return false;
+  // Matching work_id too: a wrong runId must not close another item's attempt.
+  db.run(CLOSE_RUN, [s.now, s.outcome, s.error, s.stopReason, s.rule ?? null, s.runId, s.id]);
+  if (applied.has_dependents === 0) return true;
+  // The chain rule runs in this same transaction. As a second transaction it could be lost to a
+  // crash between the two, leaving a dependent blocked forever behind prerequisites that all
+  // succeeded (nothing would look at it again); and two processes settling a dependent's last two
+  // prerequisites at once could each read the other's as still running, so neither releases it.
+  // Under one `begin immediate` the second settle to commit sees the first's result.
+  // A periodic success settles to `enqueued`: it finishes nothing, so its dependents keep waiting.
+  if (s.state === 'succeeded') releaseDependents(db, applied.seq, s.now);
+  else if (finished) applyChainRule(db, s.now, [applied.seq]);
+  return true;
 }
