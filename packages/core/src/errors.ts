@@ -11,6 +11,7 @@ export type OffstageErrorCode =
   | 'INPUT_TOO_LARGE'
   | 'UNKNOWN_TASK'
   | 'WORK_NOT_FOUND'
+  | 'DUPLICATE_WORK'
   | 'INVALID_STATE'
   | 'INVALID_SCHEDULE'
   | 'INVALID_CHAIN'
@@ -44,8 +45,8 @@ export class InvalidDurationError extends OffstageError {
 
 /** An option had a value outside its allowed range or set (for example `maxAttempts: 0`). */
 export class InvalidOptionError extends OffstageError {
-  constructor(message: string) {
-    super('INVALID_OPTION', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_OPTION', message, options);
   }
 }
 
@@ -74,6 +75,26 @@ export class UnknownTaskError extends OffstageError {
 export class WorkNotFoundError extends OffstageError {
   constructor(id: string) {
     super('WORK_NOT_FOUND', `No work item has the id "${id}"; check the id with \`offstage list\`.`);
+  }
+}
+
+/**
+ * Work was enqueued with an id that is already stored (or twice in one batch); nothing in the
+ * batch was stored. Every store throws this, so callers can tell it from other failures.
+ *
+ * @example
+ * try { await engine.enqueue('t', { id: 'nightly' }) } catch (e) { if (e instanceof DuplicateWorkError) reuse(e.id) }
+ */
+export class DuplicateWorkError extends OffstageError {
+  /** The id that clashed. */
+  readonly id: string;
+  constructor(id: string, where: 'stored' | 'batch', options?: { cause?: unknown }) {
+    super(
+      'DUPLICATE_WORK',
+      `Cannot enqueue work "${id}" because ${where === 'stored' ? 'an item with that id already exists' : 'the batch contains it twice'}, so nothing in the batch was enqueued; give each item its own id.`,
+      options,
+    );
+    this.id = id;
   }
 }
 

@@ -7,7 +7,7 @@
  * through fenced transitions, so a second engine (or process) on the same store is always safe.
  */
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
-import { InvalidChainError, InvalidOptionError, InvalidStateError, WorkNotFoundError } from '../errors.js';
+import { DuplicateWorkError, InvalidChainError, InvalidOptionError, InvalidStateError, WorkNotFoundError } from '../errors.js';
 import { parseDuration, type Duration } from '../model/duration.js';
 import { describeValue } from '../model/describe-value.js';
 import {
@@ -872,7 +872,7 @@ export class WorkEngine {
     if (chosen.length === 0) return;
     const taken = await this.store.query({ ids: chosen, limit: chosen.length });
     if (taken.length > 0) {
-      throw new InvalidOptionError(`The work id ${describeValue(taken[0]!.id)} is already taken by another item; leave id out to get a fresh one, or choose another.`);
+      throw new DuplicateWorkError(taken[0]!.id, 'stored');
     }
   }
 

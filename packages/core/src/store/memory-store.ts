@@ -5,7 +5,7 @@
  * it stores (callers get copies), and never await in the middle of a mutation (that is what makes
  * each method atomic in a single thread, including the caller's unique-work plan).
  */
-import { InvalidChainError, InvalidOptionError, StoreClosedError } from '../errors.js';
+import { DuplicateWorkError, InvalidChainError, StoreClosedError } from '../errors.js';
 import { FINISHED_STATES, WORK_STATES } from '../model/work.js';
 import { constraintsMet } from '../policy/constraints.js';
 import type { RunOutcome, RunQuery, RunRecord, StopReason, WorkQuery, WorkSpec, WorkState } from '../model/work.js';
@@ -419,10 +419,7 @@ export class MemoryStore implements WorkStore {
     const seen = new Set<string>();
     const copies: WorkSpec[] = [];
     for (const spec of specs) {
-      if (this.#items.has(spec.id) || seen.has(spec.id)) {
-        const where = seen.has(spec.id) ? 'the batch contains it twice' : 'an item with that id already exists';
-        throw new InvalidOptionError(`Cannot enqueue work "${spec.id}": ${where}, so nothing in the batch was enqueued; use a unique id per item.`);
-      }
+      if (this.#items.has(spec.id) || seen.has(spec.id)) throw new DuplicateWorkError(spec.id, seen.has(spec.id) ? 'batch' : 'stored');
       for (const prerequisite of spec.prerequisites) {
         if (this.#items.has(prerequisite) || seen.has(prerequisite)) continue;
         throw new InvalidChainError(

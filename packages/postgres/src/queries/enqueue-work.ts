@@ -6,7 +6,7 @@
  * never store part of a batch, and never let a prerequisite change state between the chain rule
  * reading it and the commit (see the race note on {@link insertWork}).
  */
-import { InvalidChainError, type WorkSpec } from '@offstage/core';
+import { DuplicateWorkError, InvalidChainError, type WorkSpec } from '@offstage/core';
 import { defineStatement, type Db } from '../db.js';
 import { resolveBatch, type LockedPrerequisite } from './apply-chain-rule.js';
 import { packSpec, WORK_COLUMNS, WORK_RECORDSET } from './work-row.js';
@@ -143,7 +143,7 @@ async function insertResolved(
 export function assertDistinctIds(specs: readonly WorkSpec[]): void {
   const seen = new Set<string>();
   for (const { id } of specs) {
-    if (seen.has(id)) throw duplicateError(id, 'the batch contains it twice');
+    if (seen.has(id)) throw new DuplicateWorkError(id, 'batch');
     seen.add(id);
   }
 }
@@ -169,12 +169,9 @@ export async function explainDuplicate(db: Db, specs: readonly WorkSpec[], error
   const id = ids.find((i) => existing.has(i));
   return id === undefined
     ? new Error('Cannot enqueue the batch: an item with one of its ids was stored at the same moment; nothing in the batch was enqueued. Use a unique id per item.', { cause: error })
-    : duplicateError(id, 'an item with that id already exists', error);
+    : new DuplicateWorkError(id, 'stored', { cause: error });
 }
 
-function duplicateError(id: string, where: string, cause?: unknown): Error {
-  return new Error(`Cannot enqueue work "${id}": ${where}; nothing in the batch was enqueued. Use a unique id per item.`, { cause });
-}
 
 function unknownPrerequisiteError(id: string, prerequisite: string): InvalidChainError {
   const what = prerequisite === id ? 'itself' : `"${prerequisite}", which is neither stored nor earlier in the batch`;

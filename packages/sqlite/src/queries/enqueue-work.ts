@@ -4,7 +4,7 @@
  * part of a batch: a duplicate id or an unknown prerequisite anywhere rolls the whole batch back,
  * and the error names the id.
  */
-import { InvalidChainError, type WorkSpec } from '@offstage/core';
+import { DuplicateWorkError, InvalidChainError, type WorkSpec } from '@offstage/core';
 import type { SqliteDriver } from '../driver/sqlite-driver.js';
 import { sqliteCode } from '../to-store-error.js';
 import { applyChainRule } from './apply-chain-rule.js';
@@ -77,7 +77,7 @@ export function insertBatch(db: SqliteDriver, specs: readonly WorkSpec[]): void 
 export function assertDistinctIds(specs: readonly WorkSpec[]): void {
   const seen = new Set<string>();
   for (const { id } of specs) {
-    if (seen.has(id)) throw duplicateError(id, 'the batch contains it twice');
+    if (seen.has(id)) throw new DuplicateWorkError(id, 'batch');
     seen.add(id);
   }
 }
@@ -131,7 +131,7 @@ export function insertWork(db: SqliteDriver, specs: readonly WorkSpec[]): number
       );
     } catch (error) {
       if (sqliteCode(error)?.startsWith('SQLITE_CONSTRAINT_UNIQUE')) {
-        throw duplicateError(spec.id, 'an item with that id already exists', error);
+        throw new DuplicateWorkError(spec.id, 'stored', { cause: error });
       }
       throw error;
     }
@@ -147,9 +147,6 @@ export function insertWork(db: SqliteDriver, specs: readonly WorkSpec[]): number
   return blocked;
 }
 
-function duplicateError(id: string, where: string, cause?: unknown): Error {
-  return new Error(`Cannot enqueue work "${id}": ${where}; nothing in the batch was enqueued. Use a unique id per item.`, { cause });
-}
 
 function unknownPrerequisiteError(id: string, prerequisite: string): InvalidChainError {
   const what = prerequisite === id ? 'itself' : `"${prerequisite}", which is neither stored nor earlier in the batch`;

@@ -3,7 +3,7 @@
  * none, and callers only ever hold copies. Cases must never depend on another store's quirks.
  */
 import { expect, it } from 'vitest';
-import type { WorkSpec } from '@offstage/core';
+import { DuplicateWorkError, type WorkSpec } from '@offstage/core';
 import { makeSpec } from '../make-spec.js';
 import { LEASE_MS, settlementFor, WORKER_A, type StoreHarness } from '../store-harness.js';
 
@@ -140,7 +140,7 @@ export function enqueueCases(h: StoreHarness): void {
   });
 
   it('rejects a batch that contains the same id twice and inserts none of it', async () => {
-    await expect(h.store.enqueue([makeSpec({ id: 'a' }), makeSpec({ id: 'b' }), makeSpec({ id: 'a', priority: 30 })])).rejects.toThrow();
+    await expect(h.store.enqueue([makeSpec({ id: 'a' }), makeSpec({ id: 'b' }), makeSpec({ id: 'a', priority: 30 })])).rejects.toThrow(DuplicateWorkError);
     expect(await h.store.get('a')).toBeUndefined();
     expect(await h.store.get('b')).toBeUndefined();
     expect(await h.store.query({})).toEqual([]);
@@ -150,7 +150,7 @@ export function enqueueCases(h: StoreHarness): void {
     const [existing] = await h.enqueue({ id: 'a', inputJson: '{"v":1}', priority: 20 });
     await expect(
       h.store.enqueue([makeSpec({ id: 'new-1' }), makeSpec({ id: 'a', inputJson: '{"v":2}', priority: 0 }), makeSpec({ id: 'new-2' })]),
-    ).rejects.toThrow();
+    ).rejects.toThrow(DuplicateWorkError);
     expect(await h.store.get('a')).toStrictEqual(existing);
     expect(await h.store.get('new-1')).toBeUndefined();
     expect(await h.store.get('new-2')).toBeUndefined();
