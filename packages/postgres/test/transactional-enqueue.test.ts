@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkEngine, InvalidOptionError } from '@offstage/core';
+import { createWorkEngine, DuplicateWorkError, InvalidOptionError } from '@offstage/core';
 import { makeSpec } from '@offstage/store-conformance';
 import type { PostgresStore } from '../src/index.js';
 import { useTestDatabase } from './test-database.js';
@@ -80,7 +80,7 @@ describe('transactional enqueue (withClient)', () => {
     await inTransaction(async (client) => {
       const tx = store.withClient(client);
       await tx.enqueue([makeSpec({ id: 'first-o-3' })]);
-      await expect(tx.enqueue([makeSpec({ id: 'second-o-3' }), makeSpec({ id: 'taken' })])).rejects.toThrow('Cannot enqueue work "taken": an item with that id already exists');
+      await expect(tx.enqueue([makeSpec({ id: 'second-o-3' }), makeSpec({ id: 'taken' })])).rejects.toThrow(DuplicateWorkError);
       await client.query('insert into orders (id) values ($1)', ['o-3']);
     }, 'commit');
     expect(await store.get('first-o-3')).toBeDefined();
