@@ -3,19 +3,18 @@
  * and `list` for work a real worker leaves waiting (a memory ceiling no machine meets), the
  * platform line of `status`, and `run-due` end to end with its report and bad budgets.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { WorkInfo } from '@offstage/core';
 import type { RunDueResult } from '../src/commands/run-due.js';
 import type { StatusReport } from '../src/commands/status.js';
 import { createOffstage } from '../src/create-offstage.js';
 import { readInterfaces } from '../src/trackers/node-trackers.js';
-import { killAll, runCliProcess, startCli } from './helpers/cli-process.js';
+import { runCliProcess, startCli } from './helpers/cli-process.js';
 import { runInProcess } from './helpers/run-in-process.js';
+import { expectOneLineError, useCliWorkspace } from './helpers/cli-workspace.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/tasks.ts', import.meta.url));
 
@@ -23,24 +22,10 @@ let dir: string;
 let db: string;
 const cli = (...args: string[]) => runInProcess([...args, '--db', db], dir);
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'offstage-constraints-'));
-  db = join(dir, 'work.db');
+useCliWorkspace('offstage-constraints-', (d, file) => {
+  dir = d;
+  db = file;
 });
-afterEach(() => {
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** Exit code non-zero, nothing on stdout, exactly one `offstage: ` line on stderr matching `pattern`. */
-function expectOneLineError(result: { code: number | string; stdout: string; stderr: string }, pattern: RegExp): void {
-  expect(result.code).not.toBe(0);
-  expect(result.stdout).toBe('');
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^offstage: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -4,18 +4,17 @@
  * position, bad values refused before anything is stored, and real processes racing on unique
  * names.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { UniqueOutcome, WorkInfo } from '@offstage/core';
 import { cronerParser } from '@offstage/cron';
 import type { EnqueueResult } from '../src/commands/enqueue.js';
 import type { ShownWork } from '../src/commands/show.js';
 import { createOffstage } from '../src/create-offstage.js';
-import { killAll, runCliProcess, startScript } from './helpers/cli-process.js';
+import { runCliProcess, startScript } from './helpers/cli-process.js';
 import { runInProcess } from './helpers/run-in-process.js';
+import { expectOneLineError, useCliWorkspace } from './helpers/cli-workspace.js';
 
 const RACE_FIXTURE = fileURLToPath(new URL('./fixtures/race-unique.ts', import.meta.url));
 
@@ -29,24 +28,10 @@ const enqueue = async (...args: string[]): Promise<EnqueueResult> => {
 };
 const at = (value: unknown): number => new Date(value as string).getTime();
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'offstage-sched-'));
-  db = join(dir, 'work.db');
+useCliWorkspace('offstage-sched-', (d, file) => {
+  dir = d;
+  db = file;
 });
-afterEach(() => {
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** Exit code non-zero, nothing on stdout, exactly one `offstage: ` line on stderr. */
-function expectOneLineError(result: { code: number | string; stdout: string; stderr: string }, pattern: RegExp): void {
-  expect(result.code).not.toBe(0);
-  expect(result.stdout).toBe('');
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^offstage: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 describe('offstage enqueue: periodic work', () => {
   it('--every with --flex, and --cron in a time zone with --end-on-failure', async () => {

@@ -1,36 +1,22 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RetryLaterError, type WorkInfo } from '@offstage/core';
 import { createOffstage } from '../src/create-offstage.js';
 import type { ShownRun } from '../src/commands/show.js';
 import type { StatusReport } from '../src/commands/status.js';
-import { killAll, runCliProcess } from './helpers/cli-process.js';
+import { runCliProcess } from './helpers/cli-process.js';
 import { runInProcess } from './helpers/run-in-process.js';
+import { expectOneLineError, useCliWorkspace } from './helpers/cli-workspace.js';
 
 let dir: string;
 let db: string;
 const cli = (...args: string[]) => runInProcess([...args, '--db', db], dir);
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'offstage-cli-'));
-  db = join(dir, 'work.db');
+useCliWorkspace('offstage-cli-', (d, file) => {
+  dir = d;
+  db = file;
 });
-afterEach(() => {
-  killAll();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** Exit code non-zero, nothing on stdout, exactly one `offstage: ` line on stderr. */
-function expectOneLineError(result: { code: number | string; stdout: string; stderr: string }, pattern: RegExp): void {
-  expect(result.code).not.toBe(0);
-  expect(result.stdout).toBe('');
-  const lines = result.stderr.trimEnd().split('\n');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^offstage: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 describe('offstage CLI: the work lifecycle with --json', () => {
   it('enqueues, lists, shows, cancels, retries, reports status and prunes', async () => {
