@@ -434,6 +434,12 @@ export class WorkEngine {
     if (request.maxAttempts !== undefined) fields.maxAttempts = planned.maxAttempts;
     if (request.backoff !== undefined) fields.backoff = planned.backoff;
     if (request.timeout !== undefined) fields.timeoutMs = planned.timeoutMs;
+    if (request.constraints !== undefined) {
+      fields.constraints = planned.constraints;
+      fields.constraintMask = planned.constraintMask;
+      fields.minBattery = planned.minBattery;
+      fields.maxMemory = planned.maxMemory;
+    }
     if (request.delay !== undefined || request.startAt !== undefined) fields.runAt = planned.runAt;
     if (periodic) {
       fields.schedule = planned.schedule;

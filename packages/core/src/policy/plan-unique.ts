@@ -100,6 +100,10 @@ export function planUniquePeriodicWork(policy: ExistingPeriodicWorkPolicy, exist
     backoff: fresh.backoff,
     timeoutMs: fresh.timeoutMs,
     schedule: fresh.schedule,
+    constraints: fresh.constraints,
+    constraintMask: fresh.constraintMask,
+    minBattery: fresh.minBattery,
+    maxMemory: fresh.maxMemory,
     runAt: Math.min(series.runAt, fresh.runAt),
   };
   return { plan: { ...none, update: [{ id: series.id, fields }] }, outcome: 'updated', kept: series };

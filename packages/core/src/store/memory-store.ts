@@ -494,6 +494,10 @@ export class MemoryStore implements WorkStore {
     if (fields.backoff !== undefined) spec.backoff = fields.backoff === null ? null : { ...fields.backoff };
     if (fields.timeoutMs !== undefined) spec.timeoutMs = fields.timeoutMs;
     if (fields.schedule !== undefined) spec.schedule = copyJson(fields.schedule);
+    if (fields.constraints !== undefined) spec.constraints = copyJson(fields.constraints);
+    if (fields.constraintMask !== undefined) spec.constraintMask = fields.constraintMask;
+    if (fields.minBattery !== undefined) spec.minBattery = fields.minBattery;
+    if (fields.maxMemory !== undefined) spec.maxMemory = fields.maxMemory;
     spec.updatedAt = now;
     return true;
   }

@@ -94,6 +94,17 @@ export function describeConstraintConformance(target: ConformanceTarget): void {
         expect(await d.info(id)).toMatchObject({ state: 'enqueued', waitingFor: ['network:connected'] });
       });
 
+      it('update() changes the constraints of waiting work in place', async () => {
+        const network = new SignalTracker('network', { initial: OFFLINE });
+        const d = await start({ trackers: { network }, tasks: { sync: () => 'synced' } });
+        const { id } = await d.enqueue('sync', { constraints: { network: 'connected' } });
+        expect((await d.info(id)).waitingFor).toEqual(['network:connected']);
+        const updated = await d.engine.update(id, { constraints: {} });
+        expect(updated.constraints).toEqual({});
+        await d.settle();
+        expect(await d.state(id)).toBe('succeeded');
+      });
+
       it('honours battery and memory thresholds; an unknown battery counts as mains power', async () => {
         const battery = new SignalTracker('battery', { initial: 0.1 });
         const memory = new SignalTracker('memory', { initial: 0.95 });
