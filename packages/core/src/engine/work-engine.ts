@@ -411,7 +411,7 @@ export class WorkEngine {
   }
 
   /**
-   * Changes enqueued or blocked work in place (input, delay, tags, priority, retry options, and the
+   * Changes enqueued or blocked work in place (input, delay, tags, priority, retry options, constraints, and the
    * schedule of periodic work). Running work keeps running; the change applies to its next run.
    *
    * @example
