@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { makeSpec } from '@offstage/store-conformance';
-import { restartCluster, type PgCluster } from './pg-cluster.js';
+import { restartCluster } from '@offstage/pg-cluster';
 import { useTestDatabase } from './test-database.js';
 
 const db = useTestDatabase();
@@ -142,7 +142,7 @@ group by r.work_id`);
     await Promise.all(['r1', 'r2', 'r3', 'r4'].map((id) => startWorker(id, 2)));
     await enqueueBatch(count);
     await until(async () => (await succeeded()) >= count * 0.25, 60_000, 'a quarter of the batch');
-    await restartCluster(cluster as PgCluster);
+    await restartCluster(cluster!);
     await until(async () => (await succeeded()) === count, 90_000, 'the batch to drain after the restart');
     await stopAll();
     await expectExactlyOnce(count);

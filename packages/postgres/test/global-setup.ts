@@ -7,7 +7,7 @@
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createPostgresStore } from '../src/index.js';
-import { startCluster, stopCluster, withDatabase, type PgCluster } from './pg-cluster.js';
+import { startCluster, stopCluster, withDatabase, type PgCluster } from '@offstage/pg-cluster';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,7 +16,7 @@ declare module 'vitest' {
     /** The migrated template each test file's database is created from. */
     pgTemplate: string;
     /** The throwaway cluster, or null when testing against DATABASE_URL (then nothing may restart it). */
-    pgCluster: Pick<PgCluster, 'dataDir' | 'binDir' | 'root' | 'port'> | null;
+    pgCluster: Pick<PgCluster, 'dataDir' | 'binDir' | 'root' | 'port' | 'durable'> | null;
   }
 }
 
@@ -49,7 +49,7 @@ export async function setup(project: TestProject): Promise<void> {
   }
   project.provide('pgAdminUrl', adminUrl);
   project.provide('pgTemplate', template);
-  project.provide('pgCluster', cluster ? { dataDir: cluster.dataDir, binDir: cluster.binDir, root: cluster.root, port: cluster.port } : null);
+  project.provide('pgCluster', cluster ? { dataDir: cluster.dataDir, binDir: cluster.binDir, root: cluster.root, port: cluster.port, durable: cluster.durable } : null);
 }
 
 /** Stops the cluster (or drops the template from the shared server). */

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../src/index.js';
-import { PG_BIN } from './pg-cluster.js';
+import { PG_BIN } from '@offstage/pg-cluster';
 import { useTestDatabase } from './test-database.js';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.js';
-import { withDatabase } from './pg-cluster.js';
+import { withDatabase } from '@offstage/pg-cluster';
 
 /** Logs nothing: tests that check logging pass their own logger. */
 export const quietLogger = { warn: (): void => undefined, info: (): void => undefined };

@@ -1,8 +1,8 @@
 /**
- * A throwaway PostgreSQL cluster for tests: initdb into a temporary directory owned by the
- * `postgres` user (the server refuses to run as root), start it on a free port of 127.0.0.1 with
- * fsync off, and remove it all afterwards. Test support only: it must never touch a cluster it did
- * not create.
+ * A throwaway PostgreSQL cluster for tests, the reliability suite and the benchmark: initdb into a
+ * temporary directory owned by the `postgres` user (the server refuses to run as root), start it
+ * on a free port of 127.0.0.1 (fsync off unless `durable`), and remove it all afterwards. Support
+ * code only: it must never touch a cluster it did not create.
  */
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -27,6 +27,18 @@ export interface PgCluster {
   port: number;
   /** The directory holding everything (data, socket, log). */
   root: string;
+  /** Whether the server runs with fsync and synchronous_commit on (PostgreSQL's defaults). */
+  durable: boolean;
+}
+
+/** How {@link startCluster} sets the server up. */
+export interface StartClusterOptions {
+  /**
+   * Keep PostgreSQL's durable defaults (fsync on, synchronous_commit on), as a benchmark that
+   * states its durability needs. Default false: tests run with fsync off, which is faster and
+   * loses nothing unless the machine itself crashes.
+   */
+  durable?: boolean;
 }
 
 /** A free TCP port on 127.0.0.1, as the kernel hands one out. */
@@ -56,7 +68,7 @@ async function asPostgres(binary: string, args: string[]): Promise<{ stdout: str
  * // ... cluster.adminUrl
  * await stopCluster(cluster);
  */
-export async function startCluster(): Promise<PgCluster> {
+export async function startCluster(options: StartClusterOptions = {}): Promise<PgCluster> {
   if (!existsSync(join(PG_BIN, 'initdb'))) {
     throw new Error(`PostgreSQL server binaries are not in ${PG_BIN}; install postgresql-15 (bash .ci/run does) or set DATABASE_URL to a server to test against.`);
   }
@@ -69,14 +81,14 @@ export async function startCluster(): Promise<PgCluster> {
   const dataDir = join(root, 'data');
   await asPostgres('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '-N']);
   const port = await freePort();
-  const cluster: PgCluster = { adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`, dataDir, binDir: PG_BIN, port, root };
+  const cluster: PgCluster = { adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`, dataDir, binDir: PG_BIN, port, root, durable: options.durable ?? false };
   await asPostgres('pg_ctl', ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', serverOptions(cluster), 'start']);
   return cluster;
 }
 
-/** The server's command-line options: socket in our directory, TCP on 127.0.0.1 only, fsync off. */
-function serverOptions(cluster: PgCluster): string {
-  return `-k ${cluster.root} -h 127.0.0.1 -p ${cluster.port} -F -c max_connections=200`;
+/** The server's command-line options: socket in our directory, TCP on 127.0.0.1 only, fsync off unless durable. */
+function serverOptions(cluster: Pick<PgCluster, 'root' | 'port' | 'durable'>): string {
+  return `-k ${cluster.root} -h 127.0.0.1 -p ${cluster.port}${cluster.durable ? '' : ' -F'} -c max_connections=200`;
 }
 
 /**
@@ -86,7 +98,7 @@ function serverOptions(cluster: PgCluster): string {
  * @example
  * await restartCluster(cluster);
  */
-export async function restartCluster(cluster: PgCluster): Promise<void> {
+export async function restartCluster(cluster: Pick<PgCluster, 'dataDir' | 'root' | 'port' | 'durable'>): Promise<void> {
   await asPostgres('pg_ctl', ['-D', cluster.dataDir, '-l', join(cluster.root, 'server.log'), '-w', '-t', '60', '-m', 'fast', '-o', serverOptions(cluster), 'restart']);
 }
 
