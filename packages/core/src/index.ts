@@ -7,6 +7,7 @@ export * from './model/duration.js';
 export * from './model/work.js';
 export * from './store/work-store.js';
 export * from './store/memory-store.js';
+export * from './store/packed-row.js';
 export * from './clock/clock.js';
 export * from './policy/backoff.js';
 export * from './policy/encode-json.js';

@@ -1,21 +1,13 @@
 /**
  * How rows leave PostgreSQL: each `work` or `runs` row packed by the server into one JSON array
- * (`as j`, cast to text), unpacked here into the WorkSpec and RunRecord the store hands out. One
+ * (`as j`, cast to text) in core's packed order, unpacked by core's `unpackWork` / `unpackRun`. One
  * text value per row parses faster than 31 typed columns, bigint arrives as a JSON number (not the
  * string `pg` makes of it), and a caller's custom type parsers for json can never change what the
- * store returns. The column order below is the only place the packed shape is spelled out.
+ * store returns. Rows going in travel the other way, as `json_to_recordset` objects (packSpec).
  */
-import type { BackoffKind, BackoffPolicy, Constraints, InputMerger, RunOutcome, RunRecord, Schedule, StopReason, WorkSpec, WorkState } from '@offstage/core';
+import { PACKED_RUN_COLUMNS, PACKED_WORK_COLUMNS, type BackoffKind, type Constraints, type InputMerger, type Schedule, type WorkSpec, type WorkState } from '@offstage/core';
 
-/**
- * A row packed by {@link workJson} or {@link runJson}.
- *
- * @example
- * const rows = await db.query<PackedRow>(GET_WORK(db.names), [id]);
- */
-export interface PackedRow {
-  j: string;
-}
+export { unpackRun, unpackWork, type PackedRow } from '@offstage/core';
 
 /**
  * Packs the `work` row aliased `alias`: seq first (the insertion order), then every WorkSpec
@@ -25,15 +17,7 @@ export interface PackedRow {
  * `select ${workJson('w')} from work as w where w.id = $1`
  */
 export function workJson(alias: string): string {
-  const c = (column: string): string => `${alias}.${column}`;
-  return (
-    `json_build_array(${c('seq')}, ${c('id')}, ${c('task_name')}, ${c('state')}, ${c('input_json')}, ${c('output_json')}, ` +
-    `${c('progress_json')}, ${c('tags')}, ${c('priority')}, ${c('run_at')}, ${c('attempt')}, ${c('max_attempts')}, ` +
-    `${c('backoff_policy')}, ${c('backoff_initial_ms')}, ${c('backoff_max_ms')}, ${c('timeout_ms')}, ${c('unique_name')}, ` +
-    `${c('schedule')}, ${c('prerequisites')}, ${c('input_merger')}, ${c('constraints')}, ${c('constraint_mask')}, ` +
-    `${c('min_battery')}, ${c('max_memory')}, ${c('last_error')}, ${c('created_at')}, ${c('updated_at')}, ` +
-    `${c('finished_at')}, ${c('lease_owner')}, ${c('lease_expires_at')}, ${c('lease_token')})::text as j`
-  );
+  return `json_build_array(${PACKED_WORK_COLUMNS.map((c) => `${alias}.${c}`).join(', ')})::text as j`;
 }
 
 /**
@@ -43,130 +27,7 @@ export function workJson(alias: string): string {
  * `select ${runJson('r')} from runs as r where r.work_seq = $1`
  */
 export function runJson(alias: string): string {
-  const c = (column: string): string => `${alias}.${column}`;
-  return (
-    `json_build_array(${c('id')}, ${c('work_id')}, ${c('task_name')}, ${c('attempt')}, ${c('worker_id')}, ` +
-    `${c('started_at')}, ${c('ended_at')}, ${c('outcome')}, ${c('error')}, ${c('stop_reason')}, ${c('rule')})::text as j`
-  );
-}
-
-type WorkTuple = [
-  seq: number,
-  id: string,
-  taskName: string,
-  state: WorkState,
-  inputJson: string,
-  outputJson: string | null,
-  progressJson: string | null,
-  tags: string[],
-  priority: number,
-  runAt: number,
-  attempt: number,
-  maxAttempts: number | null,
-  backoffPolicy: BackoffKind | null,
-  backoffInitialMs: number | null,
-  backoffMaxMs: number | null,
-  timeoutMs: number | null,
-  uniqueName: string | null,
-  schedule: Schedule | null,
-  prerequisites: string[],
-  inputMerger: InputMerger,
-  constraints: Constraints | null,
-  constraintMask: number,
-  minBattery: number | null,
-  maxMemory: number | null,
-  lastError: string | null,
-  createdAt: number,
-  updatedAt: number,
-  finishedAt: number | null,
-  leaseOwner: string | null,
-  leaseExpiresAt: number | null,
-  leaseToken: number,
-];
-
-type RunTuple = [
-  id: number,
-  workId: string,
-  taskName: string,
-  attempt: number,
-  workerId: string,
-  startedAt: number,
-  endedAt: number | null,
-  outcome: RunOutcome | null,
-  error: string | null,
-  stopReason: StopReason | null,
-  rule: string | null,
-];
-
-/**
- * The insertion order and WorkSpec of a row packed by {@link workJson}.
- *
- * @example
- * const { seq, spec } = unpackWork(row.j);
- */
-export function unpackWork(j: string): { seq: number; spec: WorkSpec } {
-  const t = JSON.parse(j) as WorkTuple;
-  return {
-    seq: t[0],
-    spec: {
-      id: t[1],
-      taskName: t[2],
-      state: t[3],
-      inputJson: t[4],
-      outputJson: t[5],
-      progressJson: t[6],
-      tags: t[7],
-      priority: t[8],
-      runAt: t[9],
-      attempt: t[10],
-      maxAttempts: t[11],
-      backoff: unpackBackoff(t[12], t[13], t[14]),
-      timeoutMs: t[15],
-      uniqueName: t[16],
-      schedule: t[17],
-      prerequisites: t[18],
-      inputMerger: t[19],
-      constraints: t[20],
-      constraintMask: t[21],
-      minBattery: t[22],
-      maxMemory: t[23],
-      lastError: t[24],
-      createdAt: t[25],
-      updatedAt: t[26],
-      finishedAt: t[27],
-      leaseOwner: t[28],
-      leaseExpiresAt: t[29],
-      leaseToken: t[30],
-    },
-  };
-}
-
-/** A stored backoff: null when its columns are null (the task's default applies). */
-function unpackBackoff(policy: BackoffKind | null, initialDelayMs: number | null, maxDelayMs: number | null): BackoffPolicy | null {
-  return policy === null || initialDelayMs === null || maxDelayMs === null ? null : { policy, initialDelayMs, maxDelayMs };
-}
-
-/**
- * The RunRecord of a row packed by {@link runJson}.
- *
- * @example
- * const run = unpackRun(row.j);
- */
-export function unpackRun(j: string): RunRecord {
-  const t = JSON.parse(j) as RunTuple;
-  return {
-    id: t[0],
-    workId: t[1],
-    taskName: t[2],
-    attempt: t[3],
-    workerId: t[4],
-    startedAt: t[5],
-    endedAt: t[6],
-    outcome: t[7],
-    error: t[8],
-    stopReason: t[9],
-    rule: t[10],
-  };
+  return `json_build_array(${PACKED_RUN_COLUMNS.map((c) => `${alias}.${c}`).join(', ')})::text as j`;
 }
 
 /**
