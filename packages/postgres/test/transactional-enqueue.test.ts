@@ -4,10 +4,13 @@
  * A refused batch rolls back only itself, so the caller's transaction goes on.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createWorkEngine, DuplicateWorkError, InvalidOptionError } from '@offstage/core';
 import { makeSpec } from '@offstage/store-conformance';
+import { createClientDb } from '../src/db.js';
 import type { PostgresStore } from '../src/index.js';
+import { explainDuplicate } from '../src/queries/enqueue-work.js';
+import { schemaNames } from '../src/schema-name.js';
 import { useTestDatabase } from './test-database.js';
 
 const db = useTestDatabase();
@@ -129,5 +132,43 @@ describe('transactional enqueue (withClient)', () => {
     } finally {
       client.release();
     }
+  });
+
+  it('a batch racing a caller’s open transaction for one of its ids waits, then fails with DuplicateWorkError naming it', async () => {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await store.withClient(client).enqueue([makeSpec({ id: 'race-1' })]);
+      // Blocks on the uncommitted row's unique key until the caller's transaction ends.
+      const racing = store.enqueue([makeSpec({ id: 'race-0' }), makeSpec({ id: 'race-1' })]).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await client.query('commit');
+      const error = await racing;
+      expect(error).toBeInstanceOf(DuplicateWorkError);
+      expect(error).toMatchObject({ id: 'race-1' });
+    } finally {
+      client.release();
+    }
+    expect(await store.get('race-0')).toBeUndefined();
+  });
+
+  it('names the clashing id from the server’s detail when the stored row is already gone', async () => {
+    const client = await pool.connect();
+    const dbView = createClientDb(client, { names: schemaNames(), prepare: false }, 0);
+    onTestFinished(() => client.release());
+    const violation = Object.assign(new Error('duplicate key value violates unique constraint "work_id_key"'), {
+      code: '23505',
+      constraint: 'work_id_key',
+      detail: 'Key (id)=(gone-1) already exists.',
+    });
+    const error = await explainDuplicate(dbView, [makeSpec({ id: 'gone-0' }), makeSpec({ id: 'gone-1' })], violation);
+    expect(error).toBeInstanceOf(DuplicateWorkError);
+    expect(error).toMatchObject({ id: 'gone-1', cause: violation });
+    // Anything else passes through unchanged.
+    const other = Object.assign(new Error('x'), { code: '40001' });
+    expect(await explainDuplicate(dbView, [makeSpec({ id: 'gone-2' })], other)).toBe(other);
   });
 });

@@ -149,15 +149,16 @@ export function assertDistinctIds(specs: readonly WorkSpec[]): void {
 }
 
 /**
- * Turns PostgreSQL's unique violation on `work.id` into offstage's message naming the first id of
- * the batch that exists (looked up after the failed transaction rolled back); any other error is
- * returned unchanged.
+ * Turns PostgreSQL's unique violation on `work.id` into offstage's DuplicateWorkError naming the
+ * first id of the batch that exists (looked up after the failed transaction rolled back, or read
+ * from the violation's detail when the lookup finds nothing); any other error is returned
+ * unchanged.
  *
  * @example
  * catch (error) { throw await explainDuplicate(db, specs, error) }
  */
 export async function explainDuplicate(db: Db, specs: readonly WorkSpec[], error: unknown): Promise<unknown> {
-  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  const { code, constraint, detail } = (error ?? {}) as { code?: unknown; constraint?: unknown; detail?: unknown };
   if (code !== '23505' || constraint !== 'work_id_key') return error;
   const ids = specs.map((s) => s.id);
   const existing = new Set(
@@ -166,12 +167,14 @@ export async function explainDuplicate(db: Db, specs: readonly WorkSpec[], error
       () => [],
     ),
   );
-  const id = ids.find((i) => existing.has(i));
+  // The stored row can be gone by the time we look (pruned, or the lookup itself failed); the
+  // server's detail, "Key (id)=(…) already exists.", still names the id that clashed.
+  const named = typeof detail === 'string' ? /^Key \(id\)=\((.*)\) already exists\.$/s.exec(detail)?.[1] : undefined;
+  const id = ids.find((i) => existing.has(i)) ?? ids.find((i) => i === named) ?? (ids.length === 1 ? ids[0] : undefined);
   return id === undefined
     ? new Error('Cannot enqueue the batch: an item with one of its ids was stored at the same moment; nothing in the batch was enqueued. Use a unique id per item.', { cause: error })
     : new DuplicateWorkError(id, 'stored', { cause: error });
 }
-
 
 function unknownPrerequisiteError(id: string, prerequisite: string): InvalidChainError {
   const what = prerequisite === id ? 'itself' : `"${prerequisite}", which is neither stored nor earlier in the batch`;
