@@ -149,9 +149,9 @@ export class AttemptRunner {
       }
       const base = { id: spec.id, taskName: spec.taskName, attempt: spec.attempt };
       if (settlement.outcome === 'retrying') {
-        events.emit('work:retrying', { ...base, error: settlement.error ?? '', runAt: settlement.runAt ?? now });
+        events.emit('work:retrying', { ...base, error: settlement.error ?? '', runAt: settlement.runAt ?? now, rule: settlement.rule ?? null });
       } else if (settlement.outcome === 'failed') {
-        events.emit('work:failed', { ...base, error: settlement.error ?? '' });
+        events.emit('work:failed', { ...base, error: settlement.error ?? '', rule: settlement.rule ?? null });
       } else if (settlement.outcome === 'stopped' && settlement.stopReason) {
         events.emit('work:stopped', { ...base, reason: settlement.stopReason });
       }

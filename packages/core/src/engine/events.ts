@@ -10,8 +10,10 @@ export interface WorkEvents {
   'work:started': { id: string; taskName: string; attempt: number; runId: number };
   'work:progress': { id: string; taskName: string; progress: unknown };
   'work:succeeded': { id: string; taskName: string; attempt: number; output: unknown; durationMs: number };
-  'work:retrying': { id: string; taskName: string; attempt: number; error: string; runAt: number };
-  'work:failed': { id: string; taskName: string; attempt: number; error: string };
+  /** `rule`: the retry rule that decided the delay (such as 'server-error'), or null for the work's own backoff. */
+  'work:retrying': { id: string; taskName: string; attempt: number; error: string; runAt: number; rule: string | null };
+  /** `rule`: the rule that gave up (such as 'client-error'), or null when the attempts ran out under the work's own backoff. */
+  'work:failed': { id: string; taskName: string; attempt: number; error: string; rule: string | null };
   'work:cancelled': { id: string };
   'work:stopped': { id: string; taskName: string; attempt: number; reason: StopReason };
   'worker:error': { error: unknown; during: string };

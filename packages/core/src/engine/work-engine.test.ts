@@ -88,6 +88,8 @@ describe('bad input gets a typed error and stores nothing', () => {
     ['fractional maxAttempts', 't', { maxAttempts: 1.5 }, InvalidOptionError, /maxAttempts/],
     ['an unknown priority', 't', { priority: 'urgent' }, InvalidOptionError, /priority 'urgent'/],
     ['tags that are not strings', 't', { tags: [1] }, InvalidOptionError, /tags/],
+    ['a tag with an unpaired surrogate', 't', { tags: ['a\ud800'] }, InvalidOptionError, /tags/],
+    ['a tag with a NUL character (PostgreSQL cannot store one)', 't', { tags: ['a\u0000b'] }, InvalidOptionError, /NUL characters/],
     ['an invalid startAt', 't', { startAt: new Date('nope') }, InvalidOptionError, /startAt/],
     ['an unknown backoff policy', 't', { backoff: { policy: 'random' } }, InvalidOptionError, /backoff policy/],
   ])('%s', async (_label, task, request, ErrorType, message) => {
@@ -150,6 +152,30 @@ describe('events', () => {
     expect(await driver.state(id)).toBe('succeeded');
     expect(seen).toEqual(['work:enqueued', 'work:started', 'work:retrying', 'work:started', 'work:succeeded']);
     expect(errors).toEqual(["a 'work:started' listener", "a 'work:started' listener"]);
+  });
+
+  it('names the retry rule that decided on work:retrying and work:failed (null for the work’s own backoff)', async () => {
+    driver = await createTestDriver({
+      tasks: {
+        gateway: ({ attempt }: TaskContext) => {
+          throw Object.assign(new Error(`bad gateway ${attempt}`), { status: attempt === 1 ? 502 : 404 });
+        },
+        plain: () => {
+          throw new Error('no status');
+        },
+      },
+    });
+    const retrying: Array<{ id: string; rule: string | null }> = [];
+    const failed: Array<{ id: string; rule: string | null }> = [];
+    driver.engine.on('work:retrying', ({ id, rule }) => void retrying.push({ id, rule }));
+    driver.engine.on('work:failed', ({ id, rule }) => void failed.push({ id, rule }));
+    const gateway = await driver.enqueue('gateway');
+    const plain = await driver.enqueue('plain', { maxAttempts: 2, backoff: { initialDelay: '1s' } });
+    await driver.runUntilIdle();
+    expect(retrying).toEqual(expect.arrayContaining([{ id: gateway.id, rule: 'server-error' }, { id: plain.id, rule: null }]));
+    expect(failed).toEqual(expect.arrayContaining([{ id: gateway.id, rule: 'client-error' }, { id: plain.id, rule: null }]));
+    expect(retrying).toHaveLength(2);
+    expect(failed).toHaveLength(2);
   });
 
   it('unsubscribes', async () => {

@@ -67,9 +67,9 @@ export function formatWorkEvent(event: LoggedEvent, payload: WorkEvents[LoggedEv
     case 'work:succeeded':
       return `${head('succeeded')}  attempt ${p.attempt} in ${formatDuration(p.durationMs ?? 0)}`;
     case 'work:retrying':
-      return `${head('retrying')}  attempt ${p.attempt} failed: ${p.error}; next attempt in ${formatDuration(Math.max(0, (p.runAt ?? 0) - at.getTime()))}`;
+      return `${head('retrying')}  attempt ${p.attempt} failed: ${p.error}; next attempt in ${formatDuration(Math.max(0, (p.runAt ?? 0) - at.getTime()))}${ruleNote(p.rule)}`;
     case 'work:failed':
-      return `${head('failed')}  attempt ${p.attempt} failed for good: ${p.error}`;
+      return `${head('failed')}  attempt ${p.attempt} failed for good: ${p.error}${ruleNote(p.rule)}`;
     case 'work:stopped':
       return `${head('stopped')}  attempt ${p.attempt} (${p.reason}); back in the queue, not charged`;
     case 'work:cancelled':
@@ -97,4 +97,9 @@ function jsonLine(event: LoggedEvent, payload: WorkEvents[LoggedEvent]): Record<
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** ` (rule server-error)` when a retry rule decided, else nothing. */
+function ruleNote(rule: string | null | undefined): string {
+  return rule ? ` (rule ${rule})` : '';
 }
