@@ -164,7 +164,11 @@ export interface EngineStatus {
   tasks: Array<{ taskName: string; registered: boolean; counts: Partial<StateCounts>; due: number }>;
   /** Enqueued work for task names this engine has no handler for (it stays enqueued). */
   unhandled: Array<{ taskName: string; enqueued: number }>;
-  /** Ids this engine is running now. */
+  /**
+   * Ids this engine holds a lease on now: handlers running, and attempts whose handler has
+   * returned while their result is being stored. A slot frees when its handler returns, so this
+   * list can briefly hold more than `concurrency` ids; running handlers never exceed it.
+   */
   running: string[];
   /** When this engine next has something to do, or null. */
   nextWakeAt: Date | null;
@@ -174,6 +178,7 @@ export interface EngineStatus {
 export interface EngineActivity {
   started: boolean;
   ticking: boolean;
+  /** As {@link EngineStatus.running}: leased ids, including attempts whose result is being stored. */
   running: string[];
   /** When the wake timer fires, or null when none is armed. */
   wakeAt: number | null;
