@@ -219,6 +219,8 @@ export class WorkEngine {
   private readonly platform: PlatformInfo;
   private trackerSubscriptions: Array<() => void> | null = null;
   private windowDeadline: number | null = null;
+  /** Wakes runDue's window loop (a slot freed, the deadline, an abort, or the device changed). */
+  private windowWake: () => void = () => {};
   private readonly tasks = new Map<string, TaskDefinition<never, unknown>>();
   /** The latest attempt of each item this engine is running (its settle may still be in flight). */
   private readonly running = new Map<string, AttemptRunner>();
@@ -640,14 +642,16 @@ export class WorkEngine {
       this.events.on('work:stopped', ({ id, reason }) => void (reason === 'budget-expired' && report.stopped.push(id))),
     ];
     let timer: TimerHandle | null = null;
-    let wakeWindow: () => void = () => {};
-    const onAbort = (): void => wakeWindow();
+    const onAbort = (): void => this.windowWake();
     options.signal?.addEventListener('abort', onAbort);
     try {
       await this.store.reconcile(startedAt);
       const taskNames = this.taskNames();
       const typical = taskNames.length ? await this.store.typicalDurations(taskNames, 20) : new Map<string, number>();
-      timer = this.clock.setTimeout(() => wakeWindow(), budgetMs);
+      timer = this.clock.setTimeout(() => this.windowWake(), budgetMs);
+      // As the worker loop does while constrained work runs: an attempt whose constraints are lost
+      // is stopped (constraint-lost), and a change that lets more work run wakes the window.
+      if (this.hasTrackers()) this.watchTrackers(true);
       const tooLong = new Set<string>();
       for (;;) {
         const now = this.clock.now();
@@ -660,9 +664,9 @@ export class WorkEngine {
           for (const c of claimed) this.launch(c);
         }
         if (this.attempts.size === 0) break;
-        // Wait for a slot to free up, the deadline, or an abort.
+        // Wait for a slot to free up, the deadline, an abort or a change of the device's conditions.
         await new Promise<void>((resolve) => {
-          wakeWindow = resolve;
+          this.windowWake = resolve;
           void Promise.race([...this.attempts].map((a) => a.done)).then(resolve);
         });
       }
@@ -681,6 +685,8 @@ export class WorkEngine {
       if (timer !== null) this.clock.clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       for (const off of offs) off();
+      this.unwatchTrackers();
+      this.windowWake = () => {};
       this.windowDeadline = null;
     }
   }
@@ -816,6 +822,7 @@ export class WorkEngine {
     }
     if (this.observer.active) this.observer.refresh();
     this.requestTick();
+    if (this.windowDeadline !== null) this.windowWake();
   }
 
   private planContext(taskName: string, now: number): Parameters<typeof planWork>[2] {

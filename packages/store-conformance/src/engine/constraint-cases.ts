@@ -218,6 +218,41 @@ export function describeConstraintConformance(target: ConformanceTarget): void {
         expect(runs.filter((r) => r.stopReason === 'budget-expired')).toHaveLength(report.stopped.length);
       });
 
+      it('watches the device during the window: a lost constraint stops its attempt uncharged, a met one starts waiting work at once', async () => {
+        const charging = new SignalTracker('charging', { initial: true });
+        const network = new SignalTracker('network', { initial: OFFLINE });
+        const startedAt: Record<string, number> = {};
+        const d = await start({
+          autoStart: false,
+          concurrency: 3,
+          trackers: { charging, network },
+          tasks: {
+            train: ({ signal }: TaskContext) => driver!.sleep('1h', signal),
+            upload: () => void (startedAt.upload = driver!.now()),
+            // Changes the device one second into the window, then keeps it open for half a minute.
+            other: async ({ signal }: TaskContext) => {
+              await driver!.sleep('1s', signal);
+              charging.set(false);
+              network.set(ONLINE);
+              await driver!.sleep('30s', signal);
+              return 'done';
+            },
+          },
+        });
+        const train = await d.enqueue('train', { constraints: { charging: true } });
+        const upload = await d.enqueue('upload', { constraints: { network: 'connected' } });
+        await d.enqueue('other');
+        const t0 = d.now();
+        const report = await d.runDue({ budget: '1m' });
+        expect(await d.info(train.id)).toMatchObject({ state: 'enqueued', attempt: 0, waitingFor: ['charging'] });
+        expect((await d.journal({ workId: train.id }))[0]).toMatchObject({ outcome: 'stopped', stopReason: 'constraint-lost' });
+        expect(report.stopped).not.toContain(train.id);
+        expect(await d.state(upload.id)).toBe('succeeded');
+        // Started when the network came back, not when the long attempt freed its slot.
+        expect(startedAt.upload! - t0).toBe(1000);
+        expect(charging.watching || network.watching).toBe(false);
+      });
+
       it('rejects a budget of zero or below, and an engine whose loop runs', async () => {
         const d = await start({ tasks: { t: () => 'ok' } });
         await expect(d.engine.runDue({ budget: 0 })).rejects.toThrow(InvalidOptionError);
