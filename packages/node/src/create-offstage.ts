@@ -45,7 +45,11 @@ export const NODE_PROCESS: PlatformInfo = {
  * const probed: OffstageOptions = { trackerOptions: { probeUrl: 'https://api.example.com/health' } }
  */
 export interface OffstageOptions extends Omit<WorkEngineOptions, 'store' | 'trackers'> {
-  /** SQLite database file. Default `'./offstage.db'`; `':memory:'` keeps everything in memory. */
+  /**
+   * Where the work lives: a SQLite database file (default `'./offstage.db'`; `':memory:'` keeps
+   * everything in memory), or a `postgres://` / `postgresql://` URL, which opens the PostgreSQL
+   * store (`@offstage/postgres`, its default options) and wakes the worker by LISTEN/NOTIFY.
+   */
   db?: string;
   /** SQLite durability: `'FULL'` survives power loss, `'NORMAL'` (the store's default) survives process crashes. */
   synchronous?: 'NORMAL' | 'FULL';
@@ -63,7 +67,8 @@ export interface OffstageOptions extends Omit<WorkEngineOptions, 'store' | 'trac
 }
 
 /**
- * Creates an engine over a SQLite database file, ready to register tasks, enqueue and start.
+ * Creates an engine over a SQLite database file (or a PostgreSQL database, for a `postgres://`
+ * URL), ready to register tasks, enqueue and start.
  * The default worker id is `hostname:pid`, so the journal says which process ran each attempt;
  * cron schedules are evaluated by croner unless `cron` says otherwise; constraints are decided by
  * this machine's trackers (`createNodeTrackers`), which sample only while constrained work waits
