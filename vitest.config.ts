@@ -1,8 +1,10 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // `source` resolves workspace packages to their TypeScript sources, so tests never need a build.
-// Two projects: everything as before, and @offstage/postgres, whose global setup starts a throwaway
-// PostgreSQL cluster (or uses DATABASE_URL) that only its tests need.
+// Three projects: everything as before (the reliability suite on SQLite included);
+// @offstage/postgres, whose global setup starts a throwaway PostgreSQL cluster (or uses
+// DATABASE_URL) that only its tests need; and the reliability suite again on PostgreSQL, with its
+// own cluster from the same global setup (so the fleet test's server restart never reaches it).
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
@@ -24,6 +26,16 @@ export default defineConfig({
           name: 'postgres',
           include: ['packages/postgres/src/**/*.test.ts', 'packages/postgres/test/**/*.test.ts'],
           globalSetup: ['packages/postgres/test/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'reliability-postgres',
+          include: ['packages/reliability/test/**/*.test.ts'],
+          env: { OFFSTAGE_RELIABILITY_STORE: 'postgres' },
+          globalSetup: ['packages/postgres/test/global-setup.ts'],
+          setupFiles: ['packages/reliability/test/postgres-setup.ts'],
         },
       },
     ],

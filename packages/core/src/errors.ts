@@ -3,6 +3,8 @@
  * Every message is one sentence: what happened, the value seen, and how to fix it.
  */
 
+import { describeValue } from './model/describe-value.js';
+
 /** Machine-readable error codes, stable across releases. */
 export type OffstageErrorCode =
   | 'INVALID_DURATION'
@@ -74,7 +76,8 @@ export class UnknownTaskError extends OffstageError {
 /** No work item has the given id. */
 export class WorkNotFoundError extends OffstageError {
   constructor(id: string) {
-    super('WORK_NOT_FOUND', `No work item has the id "${id}"; check the id with \`offstage list\`.`);
+    // Quoted as JSON (line breaks and control characters escaped): the id is whatever the caller passed.
+    super('WORK_NOT_FOUND', `No work item has the id ${describeValue(id)}; check the id with \`offstage list\`.`);
   }
 }
 

@@ -34,6 +34,7 @@ import { createClientDb, createPoolDb, type Db } from './db.js';
 import { migrateDatabase, readSchemaVersion, type MigrationResult } from './migrate-database.js';
 import { SCHEMA_VERSION } from './migrations.js';
 import { NotifyListener, type StoreLogger } from './notify-listener.js';
+import { hasNul, storableKeys } from './nul-text.js';
 import type { PgModule, PgPool, PgQueryable } from './pg-client.js';
 import { cancelWork } from './queries/cancel-work.js';
 import { claimWork } from './queries/claim-work.js';
@@ -304,6 +305,8 @@ export class PostgresStore implements WorkStore {
   }
 
   async update(id: string, fields: WorkUpdate, now: number): Promise<boolean> {
+    // An id with NUL names nothing stored (PostgreSQL's text cannot hold NUL): nothing to update.
+    if (hasNul(id)) return this.#nothing(false);
     return this.#track(() => this.#inOrder(id, async () => this.#write(await this.#db(), (d) => updateWork(d, id, fields, now))));
   }
 
@@ -324,7 +327,8 @@ export class PostgresStore implements WorkStore {
   }
 
   async cancel(options: CancelOptions): Promise<string[]> {
-    return this.#track(async () => this.#write(await this.#db(), (d) => cancelWork(d, options)));
+    const lookup = { ...options, ids: storableKeys(options.ids), tags: storableKeys(options.tags) };
+    return this.#track(async () => this.#write(await this.#db(), (d) => cancelWork(d, lookup)));
   }
 
   async reconcile(now: number): Promise<string[]> {
@@ -332,27 +336,46 @@ export class PostgresStore implements WorkStore {
   }
 
   async retry(id: string, now: number): Promise<boolean> {
+    if (hasNul(id)) return this.#nothing(false);
     return this.#track(() => this.#inOrder(id, async () => retryWork(await this.#db(), id, now)));
   }
 
   async get(id: string): Promise<WorkSpec | undefined> {
-    return getWork(await this.#read(), id);
+    const db = await this.#read();
+    return hasNul(id) ? undefined : getWork(db, id);
   }
 
   async query(query: WorkQuery): Promise<WorkSpec[]> {
-    return queryWork(await this.#read(), query);
+    const db = await this.#read();
+    if (hasNul(query.dependentsOf)) return [];
+    const { ids, states, taskNames, tags, uniqueNames } = query;
+    return queryWork(db, {
+      ...query,
+      ...(ids && { ids: storableKeys(ids) as string[] }),
+      ...(states && { states: storableKeys(states) as WorkQuery['states'] }),
+      ...(taskNames && { taskNames: storableKeys(taskNames) as string[] }),
+      ...(tags && { tags: storableKeys(tags) as string[] }),
+      ...(uniqueNames && { uniqueNames: storableKeys(uniqueNames) as string[] }),
+    });
   }
 
   async runs(query: RunQuery): Promise<RunRecord[]> {
-    return queryRuns(await this.#read(), query);
+    const db = await this.#read();
+    if (hasNul(query.workId)) return [];
+    const { taskNames, outcomes } = query;
+    return queryRuns(db, {
+      ...query,
+      ...(taskNames && { taskNames: storableKeys(taskNames) as string[] }),
+      ...(outcomes && { outcomes: storableKeys(outcomes) as RunQuery['outcomes'] }),
+    });
   }
 
   async lastRuns(workIds: readonly string[]): Promise<Map<string, RunRecord>> {
-    return lastRuns(await this.#read(), workIds);
+    return lastRuns(await this.#read(), storableKeys(workIds));
   }
 
   async typicalDurations(taskNames: readonly string[], sample: number): Promise<Map<string, number>> {
-    return typicalDurations(await this.#read(), taskNames, sample);
+    return typicalDurations(await this.#read(), storableKeys(taskNames), sample);
   }
 
   async counts(now: number): Promise<CountRow[]> {
@@ -385,6 +408,12 @@ export class PostgresStore implements WorkStore {
 
   #assertOpen(): void {
     if (this.#closed || this.#shared.closed) throw new StoreClosedError();
+  }
+
+  /** `result` for a call that cannot match anything stored, after the same checks a real call makes (open, ready). */
+  async #nothing<T>(result: T): Promise<T> {
+    await this.#db();
+    return result;
   }
 
   /** The Db for one call, once the schema is ready; StoreClosedError after close. */

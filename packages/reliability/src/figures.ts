@@ -12,7 +12,7 @@ import { reliabilitySize } from './config.js';
 export interface Figures {
   /** Scenario name, such as `crash-at-any-moment`. */
   scenario: string;
-  /** The store the scenario ran against (`sqlite`, later `postgres`). */
+  /** The store the scenario ran against (`sqlite`, `postgres`). */
   store: string;
   /** Rounds (kills, processes, fuzz runs...): what "one repetition" means is the scenario's. */
   rounds: number;

@@ -23,6 +23,7 @@ import { reportFigures, storeTarget, tempDirs, WallClockModel } from '../src/ind
 const target = storeTarget();
 const temp = tempDirs();
 afterAll(temp.cleanup);
+afterAll(() => target.cleanup());
 
 const MIN = 60_000;
 const INTERVAL = 10 * MIN;
@@ -49,7 +50,7 @@ interface Harness {
 type Model = 'VirtualClock.set' | 'wall-clock model';
 
 async function harness(model: Model): Promise<Harness> {
-  const store = await target.openStore(target.location(temp.make()));
+  const store = await target.openStore(await target.prepare(temp.make()));
   const runs: Run[] = [];
   let elapsed = 0;
   let wallNow: () => number = () => 0;

@@ -3,8 +3,10 @@
  * batches, plus unique work racing on a few shared names) while all four claim and run the same
  * task. No item may be claimed twice (no overlapping attempts in the journal, one handler start
  * per item), no settle may land under a stale lease (exactly one succeeded journal row per item),
- * `keep` must hold across processes, and no lock error ("database is locked", SQLITE_BUSY) may
- * reach a user: not on stderr, not as a `worker:error` event, not from an enqueue.
+ * `keep` must hold across processes, and no store error (SQLite's "database is locked" /
+ * SQLITE_BUSY; PostgreSQL's deadlocks, serialization failures, dropped or refused connections: the
+ * target's `storeErrorPattern`) may reach a user: not on stderr, not as a `worker:error` event, not
+ * from an enqueue.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,15 +35,15 @@ const target = storeTarget();
 const temp = tempDirs();
 afterEach(killAllWorkers);
 afterAll(temp.cleanup);
+afterAll(() => target.cleanup());
 
 const PROCESSES = 4;
 const PER_PROCESS = bySize({ default: 150, full: 1000 });
-const LOCK_ERROR = /database is locked|SQLITE_BUSY|SQLITE_LOCKED/i;
 
 describe(`contention (${target.name})`, () => {
-  it(`${PROCESSES} processes enqueue and work on one store without double claims or lock errors`, async () => {
+  it(`${PROCESSES} processes enqueue and work on one store without double claims or store errors`, async () => {
     const dir = temp.make();
-    const location = target.location(dir);
+    const location = await target.prepare(dir);
     const log = join(dir, 'invocations.log');
     const observer = await target.createEngine(location, {});
     const store = observer.store;
@@ -101,7 +103,7 @@ describe(`contention (${target.name})`, () => {
       const doubleStarts = [...starts].filter(([, n]) => n > 1);
       const duplicates = [...completions(events).values()].reduce((sum, n) => sum + n - 1, 0);
       const errors = workers.flatMap((w) => w.messages().filter((m) => m.event === 'worker:error' || m.type === 'enqueue-error'));
-      const lockLines = workers.flatMap((w) => w.stderr().split('\n').filter((l) => LOCK_ERROR.test(l)));
+      const storeErrorLines = workers.flatMap((w) => w.stderr().split('\n').filter((l) => target.storeErrorPattern.test(l)));
       const present = new Set(snap.items.map((s) => s.id));
       const lost = ids.filter((id) => !present.has(id));
       const share = workers.map((w) => events.filter((e) => e.e === 'done' && e.pid === w.pid).length);
@@ -118,7 +120,7 @@ describe(`contention (${target.name})`, () => {
         extra: {
           'unique-inserted': reports.reduce((n, r) => n + Number(r.unique ?? 0), 0),
           'journal-rows': snap.runs.length,
-          'lock-errors': lockLines.length,
+          'store-errors': storeErrorLines.length,
           'worker-errors': errors.length,
           share: share.join('/'),
           'items-per-s': Math.round((ids.length / elapsed) * 1000),
@@ -127,7 +129,7 @@ describe(`contention (${target.name})`, () => {
 
       expect(reports.map((r) => r.type)).toEqual(Array(PROCESSES).fill('enqueued'));
       expect(exits).toEqual(Array(PROCESSES).fill({ code: 0, signal: null }));
-      expect(lockLines).toEqual([]);
+      expect(storeErrorLines).toEqual([]);
       expect(errors).toEqual([]);
       expect(workers.map((w) => w.stderr())).toEqual(Array(PROCESSES).fill(''));
       expect(lost).toEqual([]);

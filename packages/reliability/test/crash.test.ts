@@ -38,6 +38,7 @@ const target = storeTarget();
 const temp = tempDirs();
 afterEach(killAllWorkers);
 afterAll(temp.cleanup);
+afterAll(() => target.cleanup());
 
 const ROUNDS = bySize({ default: 8, full: 50 });
 const CONCURRENCY = 4;
@@ -60,7 +61,7 @@ describe(`crash at any moment (${target.name})`, () => {
   it(`loses nothing across ${ROUNDS} SIGKILLs at random moments`, async () => {
     const random = createRandom();
     const dir = temp.make();
-    const location = target.location(dir);
+    const location = await target.prepare(dir);
     const log = join(dir, 'invocations.log');
     // The test's own engine: it enqueues and reads, and never starts a worker loop.
     const driver: WorkEngine = await target.createEngine(location, {});

@@ -29,6 +29,7 @@ const target = storeTarget();
 const temp = tempDirs();
 afterEach(killAllWorkers);
 afterAll(temp.cleanup);
+afterAll(() => target.cleanup());
 
 /** Values handlers throw instead of Errors, by label. */
 const THROWN: Record<string, () => unknown> = {
@@ -54,11 +55,14 @@ const THROWN: Record<string, () => unknown> = {
     return e;
   },
   'Error with an empty message': () => new Error(''),
+  // PostgreSQL's text cannot hold NUL: the settle used to fail, leaving the item running.
+  'Error with a NUL in its message': () => new Error('bad\u0000thing'),
+  'string with a NUL': () => 'bad\u0000thing',
 };
 
 /** An engine with one slot on a fresh store, recording `worker:error` events. */
 async function oneSlotEngine(tasks: Record<string, TaskEntry>): Promise<{ engine: WorkEngine; errors: unknown[] }> {
-  const engine = await target.createEngine(target.location(temp.make()), { tasks: { ...tasks, quick: () => 'quick' }, concurrency: 1, leaseTime: '3s', watch: false } as never);
+  const engine = await target.createEngine(await target.prepare(temp.make()), { tasks: { ...tasks, quick: () => 'quick' }, concurrency: 1, leaseTime: '3s', watch: false } as never);
   const errors: unknown[] = [];
   engine.on('worker:error', (e) => errors.push(e));
   await engine.start();
@@ -193,7 +197,7 @@ describe(`handler misbehaviour (${target.name})`, () => {
 
   it('a handler that blocks the event loop past its lease: a second process takes the work over, and fencing keeps its result', async () => {
     const dir = temp.make();
-    const location = target.location(dir);
+    const location = await target.prepare(dir);
     const log = join(dir, 'invocations.log');
     const marker = join(dir, 'spun');
     const observer = await target.createEngine(location, {});
@@ -226,7 +230,9 @@ describe(`handler misbehaviour (${target.name})`, () => {
       figures.recovery = Math.max(figures.recovery, takenOverAfter);
 
       expect(done.output).toEqual({ pid: b.pid });
-      expect(runs.map((r) => [r.workerId, r.outcome, r.stopReason])).toEqual([
+      // On failure, say everything that happened to the item (journal rows, both workers' events).
+      const story = JSON.stringify({ runs, a: a.messages().filter((m) => m.id === item.id), b: b.messages().filter((m) => m.id === item.id), events });
+      expect(runs.map((r) => [r.workerId, r.outcome, r.stopReason]), story).toEqual([
         [aReady.workerId, 'stopped', 'lease-lost'],
         [bReady.workerId, 'succeeded', null],
       ]);

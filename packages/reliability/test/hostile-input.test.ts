@@ -2,7 +2,9 @@
  * Scenario 4, hostile input: property-based tests (fast-check) over the public API while a
  * started engine works the same store. Every call must either succeed with a valid stored item
  * (read back: task name, unique name, tags and input round-trip exactly; run times are real
- * dates) or throw an OffstageError subclass whose message is one sentence on one line. No input
+ * dates) or throw an OffstageError subclass whose message is one sentence on one line; a lookup by
+ * a hostile key (getWorkInfo, query, journal, cancel, cancelByTag, retry) finds what it finds or
+ * refuses the same way, never with a raw store error. No input
  * may pollute Object.prototype, make the worker emit `worker:error`, or leave the store
  * inconsistent; every succeeded item's output (the echo handler returns its input) round-trips.
  * `OFFSTAGE_FUZZ_TRACE=<file>` appends every operation to a file before it runs (to find a hang).
@@ -28,6 +30,7 @@ import { anyString, cronString, cronText, duration, hostileInput, materialize, n
 const target = storeTarget();
 const temp = tempDirs();
 afterAll(temp.cleanup);
+afterAll(() => target.cleanup());
 
 const CASES = bySize({ default: 1_000, full: 10_000 });
 const TASKS = ['echo', 'echo-2', 'échø', 'a'.repeat(200)];
@@ -57,7 +60,12 @@ type Op =
   | { kind: 'chain'; first: Array<Record<string, unknown>>; then: Array<Record<string, unknown>>; unique: unknown; policy: unknown }
   | { kind: 'parseDuration'; value: unknown }
   | { kind: 'cron'; expression: unknown; timezone: unknown }
-  | { kind: 'register'; task: unknown; options: Record<string, unknown> };
+  | { kind: 'register'; task: unknown; options: Record<string, unknown> }
+  | { kind: 'lookup'; call: Lookup; key: unknown };
+
+/** Calls that look work up by a caller's key: they must find it, find nothing, or refuse in one sentence. */
+const LOOKUPS = ['getWorkInfo', 'query-ids', 'query-tags', 'query-tasks', 'query-unique', 'query-dependents', 'journal', 'cancel', 'cancelByTag', 'retry'] as const;
+type Lookup = (typeof LOOKUPS)[number];
 
 const policy = fc.oneof(fc.constantFrom('keep', 'replace', 'append', 'append-or-replace', 'update', 'cancel-and-reenqueue', 'KEEP'), wrongValue);
 const schedule = fc.oneof(
@@ -94,7 +102,35 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       options: fc.record({ maxAttempts: fc.oneof(fc.integer({ min: -1, max: 5 }), wrongValue), timeout: duration, backoff: fc.oneof(fc.record({ initialDelay: duration }), wrongValue), concurrency: fc.oneof(fc.integer({ min: -1, max: 3 }), wrongValue) }, { requiredKeys: [] }),
     }),
   },
+  // Lookups by hostile keys (NUL, separators, lone surrogates...): PostgreSQL's text cannot hold NUL.
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('lookup' as const), call: fc.constantFrom(...LOOKUPS), key: anyString }) },
 );
+
+/** Runs one lookup by `key`. */
+async function lookup(engine: WorkEngine, call: Lookup, key: string): Promise<unknown> {
+  switch (call) {
+    case 'getWorkInfo':
+      return engine.getWorkInfo(key);
+    case 'query-ids':
+      return engine.query({ ids: [key], limit: 5 });
+    case 'query-tags':
+      return engine.query({ tags: [key], limit: 5 });
+    case 'query-tasks':
+      return engine.query({ taskNames: [key], limit: 5 });
+    case 'query-unique':
+      return engine.query({ uniqueNames: [key], limit: 5 });
+    case 'query-dependents':
+      return engine.query({ dependentsOf: key, limit: 5 });
+    case 'journal':
+      return engine.journal({ workId: key, limit: 5 });
+    case 'cancel':
+      return engine.cancel(key);
+    case 'cancelByTag':
+      return engine.cancelByTag(key);
+    case 'retry':
+      return engine.retry(key);
+  }
+}
 
 /** What one operation stored: the items it returned, with the request each came from (when new). */
 interface Stored {
@@ -107,8 +143,8 @@ interface Stored {
 
 describe(`hostile input (${target.name})`, () => {
   it(`${CASES} calls with hostile arguments: a valid stored item or a one-sentence OffstageError, and a healthy worker`, async () => {
-    // The engine under fuzz: the target's own (for SQLite, createOffstage with croner), started, running every echo.
-    const worker: WorkEngine = await target.createEngine(target.location(temp.make()), { tasks: Object.fromEntries(TASKS.map((t) => [t, echo])), concurrency: 4, leaseTime: '5s' });
+    // The engine under fuzz: the target's own (createOffstage with croner), started, running every echo.
+    const worker: WorkEngine = await target.createEngine(await target.prepare(temp.make()), { tasks: Object.fromEntries(TASKS.map((t) => [t, echo])), concurrency: 4, leaseTime: '5s' });
     const store: WorkStore = worker.store;
     const workerErrors: unknown[] = [];
     worker.on('worker:error', (e) => workerErrors.push(e));
@@ -184,6 +220,10 @@ describe(`hostile input (${target.name})`, () => {
         }
         case 'register':
           worker.register(o.task as string, { ...o.options, handler: echo });
+          return [];
+        case 'lookup':
+          // What it finds does not matter (an unknown id may be refused); only how it fails.
+          await lookup(worker, o.call, o.key as string);
           return [];
       }
     };

@@ -7,6 +7,13 @@
  * keep running, and once space returns every item completes with the store intact. The disk is
  * a small tmpfs mounted for the test (root only); elsewhere the same scenario runs in-process on
  * connections capped with `pragma max_page_count`.
+ *
+ * Both are about a database file on this machine, so they run only on a file-based target
+ * (SQLite) and are skipped on PostgreSQL, whose database is the server's. PostgreSQL's own faults
+ * at open and mid-run are covered in packages/postgres/test: open-errors.test.ts (a bad URL,
+ * nothing listening, an unresolvable or silent host, a missing database, a wrong password: one
+ * typed sentence each) and fleet.test.ts (the server restarted under four worker processes:
+ * they reconnect and lose nothing).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readFileSync, statSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
@@ -45,12 +52,15 @@ const target = storeTarget();
 const temp = tempDirs();
 afterEach(killAllWorkers);
 afterAll(temp.cleanup);
+afterAll(() => target.cleanup());
 
 const ONE_SENTENCE = /^[^\n\r]+\.$/;
+/** Why these scenarios do not run on this target (empty when they do). */
+const NOT_FILE_BASED = target.fileBased ? '' : ': skipped, no database file to damage or fill (see packages/postgres/test/open-errors and fleet)';
 
 /** Makes a real store with some work in it, closed cleanly (no -wal left), and returns its path. */
 async function populatedStore(): Promise<string> {
-  const location = target.location(temp.make());
+  const location = await target.prepare(temp.make());
   const engine = await target.createEngine(location, { tasks: { t: () => 1 } });
   await engine.enqueueMany('t', Array.from({ length: 300 }, (_, i) => ({ input: { i, pad: 'x'.repeat(500) } })));
   await engine.close();
@@ -80,7 +90,7 @@ async function expectRefused(path: string, type: typeof StoreCorruptError | type
   expect(existsSync(`${path}-wal`)).toBe(false);
 }
 
-describe(`a damaged store at open (${target.name})`, () => {
+describe.skipIf(!target.fileBased)(`a damaged store at open (${target.name}${NOT_FILE_BASED})`, () => {
   afterAll(() => {
     reportFigures({
       scenario: 'damaged-store-at-open',
@@ -210,15 +220,15 @@ function fillDisk(dir: string): string {
 const ITEMS = bySize({ default: 120, full: 400 });
 const FULL_FOR_MS = bySize({ default: 3_000, full: 8_000 });
 
-describe(`the disk fills while workers write (${target.name})`, () => {
+describe.skipIf(!target.fileBased)(`the disk fills while workers write (${target.name}${NOT_FILE_BASED})`, () => {
   // OFFSTAGE_RELIABILITY_NO_TMPFS=1 runs the fallback even where a tmpfs could be mounted.
-  const tmpfs = process.env.OFFSTAGE_RELIABILITY_NO_TMPFS !== '1' && canMountTmpfs();
+  const tmpfs = target.fileBased && process.env.OFFSTAGE_RELIABILITY_NO_TMPFS !== '1' && canMountTmpfs();
 
   it.runIf(tmpfs)('reports a readable error, keeps the workers running, and completes everything once space returns (tmpfs)', async () => {
     const mountPoint = temp.make();
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mountPoint]);
     const log = join(temp.make(), 'invocations.log');
-    const location = target.location(mountPoint);
+    const location = await target.prepare(mountPoint);
     const workers: WorkerProcess[] = [];
     let observer: WorkEngine | null = null;
     try {
@@ -299,7 +309,7 @@ describe(`the disk fills while workers write (${target.name})`, () => {
 
   it.runIf(!tmpfs)('reports a readable error and completes everything once space returns (in-process, max_page_count)', async () => {
     // Fallback without root: two engines on connections whose page budget the test controls.
-    const location = target.location(temp.make());
+    const location = await target.prepare(temp.make());
     const log = join(temp.make(), 'invocations.log');
     const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => BetterSqlite3Database & { pragma(source: string, options?: { simple?: boolean }): unknown };
     const connections = [new Database(location), new Database(location)];

@@ -128,6 +128,11 @@ describe('bad input gets a typed error and stores nothing', () => {
     await expect(driver.engine.retry(id)).rejects.toThrow(InvalidStateError);
     await expect(driver.engine.cancel('missing')).rejects.toThrow(WorkNotFoundError);
   });
+
+  it('an unknown id with a line break is quoted on one line', async () => {
+    driver = await createTestDriver({ tasks: { t: () => 'ok' } });
+    await expect(driver.engine.cancel('a\nb\u2028c')).rejects.toThrow(/^No work item has the id "a\\nb\\u2028c"; check the id with `offstage list`\.$/);
+  });
 });
 
 describe('events', () => {

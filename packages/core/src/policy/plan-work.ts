@@ -131,8 +131,9 @@ function checkRunAt(runAt: number, taskName: string): number {
 function baseSpec(taskName: string, req: WorkRequest, ctx: PlanContext, runAt: number): WorkSpec {
   const inputJson = encodeJson(req.input, `The input of task "${taskName}"`, ctx.maxInputBytes);
   const tags = req.tags ?? [];
-  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.length === 0 || hasLoneSurrogate(t))) {
-    throw new InvalidOptionError(`The tags ${describeValue(tags)} are invalid; pass an array of non-empty strings (without unpaired surrogates).`);
+  // Unpaired surrogates do not survive UTF-8 (SQLite, PostgreSQL); PostgreSQL's text cannot hold NUL at all.
+  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.length === 0 || hasLoneSurrogate(t) || t.includes('\u0000'))) {
+    throw new InvalidOptionError(`The tags ${describeValue(tags)} are invalid; pass an array of non-empty strings (without unpaired surrogates or NUL characters).`);
   }
   const priority = req.priority ?? 'normal';
   if (typeof priority !== 'string' || !Object.hasOwn(PRIORITY_RANK, priority)) {

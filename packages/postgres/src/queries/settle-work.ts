@@ -7,6 +7,7 @@
  */
 import type { Settlement } from '@offstage/core';
 import { defineStatement, type Db } from '../db.js';
+import { storableText } from '../nul-text.js';
 import { cascadeFinished } from './apply-chain-rule.js';
 
 /**
@@ -130,11 +131,11 @@ function settleParams(db: Db, s: Settlement, allowCascade: boolean): unknown[] {
     s.outputJson !== undefined,
     s.outputJson ?? null,
     s.lastError !== undefined,
-    s.lastError ?? null,
+    storableText(s.lastError ?? null),
     s.now,
     s.runId,
     s.outcome,
-    s.error,
+    storableText(s.error),
     s.stopReason,
     s.rule ?? null,
     allowCascade,

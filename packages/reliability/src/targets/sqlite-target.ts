@@ -8,15 +8,18 @@ import { openSqliteStore } from '@offstage/sqlite/better-sqlite3';
 import type { StoreTarget } from './store-target.js';
 
 /**
- * Runs scenarios on a SQLite file (`<dir>/work.db`).
+ * Runs scenarios on a SQLite file (`<dir>/work.db`), removed with the scenario's directory.
  *
  * @example
- * const store = await sqliteTarget.openStore(sqliteTarget.location(dir))
+ * const store = await sqliteTarget.openStore(await sqliteTarget.prepare(dir))
  */
 export const sqliteTarget: StoreTarget = {
   name: 'sqlite',
   multiProcess: true,
-  location: (dir) => join(dir, 'work.db'),
+  fileBased: true,
+  storeErrorPattern: /database is locked|SQLITE_BUSY|SQLITE_LOCKED/i,
+  prepare: async (dir) => join(dir, 'work.db'),
+  cleanup: async () => undefined,
   openStore: async (location) => openSqliteStore(location),
   createEngine: async (location, options) => createOffstage({ db: location, ...options }),
 };
