@@ -119,6 +119,12 @@ describe('bad input gets a typed error and stores nothing', () => {
     expect(() => createWorkEngine({ store, concurrency: 0 })).toThrow(/concurrency 0/);
     expect(() => createWorkEngine({ store, leaseTime: 'forever' })).toThrow(InvalidDurationError);
     expect(() => createWorkEngine({ store, tasks: { x: {} as never } })).toThrow(/has no handler/);
+    // Stored on every claim: PostgreSQL's text cannot hold NUL, and logs want one line.
+    for (const workerId of ['', 'a\u0000b', 'host\n1', 42 as never]) {
+      expect(() => createWorkEngine({ store, workerId })).toThrow(InvalidOptionError);
+    }
+    expect(() => createWorkEngine({ store, workerId: 'a\u0000b' })).toThrow(/The workerId "a\\u0000b" is invalid/);
+    expect(createWorkEngine({ store, workerId: 'host-1:4242' }).workerId).toBe('host-1:4242');
   });
 
   it('retry of unknown or running work', async () => {

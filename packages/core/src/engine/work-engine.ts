@@ -9,7 +9,7 @@
 import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { DuplicateWorkError, InvalidChainError, InvalidOptionError, InvalidStateError, WorkNotFoundError } from '../errors.js';
 import { parseDuration, type Duration } from '../model/duration.js';
-import { describeValue } from '../model/describe-value.js';
+import { describeValue, isPrintableName } from '../model/describe-value.js';
 import {
   EXPEDITED_RANK,
   FINISHED_STATES,
@@ -246,6 +246,10 @@ export class WorkEngine {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.workerId = options.workerId ?? `worker-${createUuidV7(0).slice(24)}`;
+    // Stored on every claim and journal row, and printed in logs: it must be text every store keeps.
+    if (typeof this.workerId !== 'string' || this.workerId.length === 0 || !isPrintableName(this.workerId)) {
+      throw new InvalidOptionError(`The workerId ${describeValue(options.workerId)} is invalid; use non-empty text without line breaks or control characters, such as 'host-1:4242'.`);
+    }
     this.concurrency = options.concurrency ?? 4;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
       throw new InvalidOptionError(`The concurrency ${describeValue(options.concurrency)} is invalid; use a whole number of at least 1.`);
