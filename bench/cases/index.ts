@@ -8,7 +8,7 @@ import { enqueueBulkCase } from './enqueue-bulk.js';
 import { enqueueSingleCase } from './enqueue-single.js';
 import { idleCase } from './idle.js';
 import { latencyCase } from './latency.js';
-import { postgresFleetCase } from './postgres-fleet.js';
+import { postgresCases } from './postgres-fleet.js';
 import { wakeupCase } from './wakeup.js';
 
 /**
@@ -18,8 +18,13 @@ import { wakeupCase } from './wakeup.js';
  * buildCases('quick').map((c) => c.id)
  */
 export function buildCases(mode: Mode): BenchCase[] {
-  return [enqueueSingleCase, enqueueBulkCase, drainCase('NORMAL'), drainCase('FULL'), latencyCase, idleCase(mode), wakeupCase(mode), postgresFleetCase];
+  return [enqueueSingleCase, enqueueBulkCase, drainCase('NORMAL'), drainCase('FULL'), latencyCase, idleCase(mode), wakeupCase(mode), ...postgresCases(mode)];
 }
 
 /** The case ids (the same in every mode). */
 export const CASE_IDS: readonly string[] = buildCases('full').map((c) => c.id);
+
+/** Names for several cases at once in `--only`: `postgres` is every PostgreSQL case. */
+export const CASE_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  postgres: postgresCases('full').map((c) => c.id),
+};

@@ -43,9 +43,11 @@ export interface SideResult {
 
 /**
  * What a side is, for goals and reports: offstage itself, the raw SQLite floor (a ceiling, not a
- * competitor), an embedded SQLite queue (a competitor), or a queue on another store (reference).
+ * competitor), an embedded SQLite queue (a competitor), a PostgreSQL queue on the same server as
+ * offstage's PostgreSQL store (a competitor), or something shown for reference only (a queue on
+ * another store, offstage in another configuration).
  */
-export type SideKind = 'offstage' | 'floor' | 'sqlite-queue' | 'reference';
+export type SideKind = 'offstage' | 'floor' | 'sqlite-queue' | 'postgres-queue' | 'reference';
 
 /** One contender in a case: offstage, or a peer. */
 export interface Side {

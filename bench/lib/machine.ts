@@ -59,7 +59,13 @@ const FILESYSTEMS: Record<number, string> = {
   0x6969: 'nfs',
 };
 
-function filesystemOf(dir: string): string {
+/**
+ * The file system `dir` is on, as a phrase for reports (what an fsync there costs depends on it).
+ *
+ * @example
+ * filesystemOf('/tmp') // 'ext4 (or ext2/3)'
+ */
+export function filesystemOf(dir: string): string {
   try {
     const { type: magic } = statfsSync(dir);
     return FILESYSTEMS[magic] ?? `type 0x${magic.toString(16)}`;

@@ -5,6 +5,7 @@
 import type { GoalResult } from './goals.js';
 import type { BenchCase, MetricResult, Mode, SideResult, SkippedSide } from './harness.js';
 import type { MachineInfo } from './machine.js';
+import type { PostgresSettings } from './postgres.js';
 import type { PeerDescription } from './peers/index.js';
 import type { Summary } from './stats.js';
 
@@ -80,6 +81,8 @@ export function formatSummaryLines(r: MetricResult): string[] {
 /** Everything RESULTS.md is made of. */
 export interface ReportInput {
   machine: MachineInfo;
+  /** The server the PostgreSQL cases ran on, as read back from it; null when none ran. */
+  postgres: PostgresSettings | null;
   mode: Mode;
   cases: readonly BenchCase[];
   results: readonly MetricResult[];
@@ -163,7 +166,10 @@ export function renderMarkdown(input: ReportInput): string {
     `- OS: ${machine.os}`,
     `- Node ${machine.node}, SQLite ${machine.sqlite} (bundled with better-sqlite3; used by offstage, raw and plainjob; liteque's build is named in the table above)`,
     `- Databases: a fresh file per run in \`${machine.tmpdir}\` (${machine.filesystem}), deleted after the run`,
-    '- Durability: `journal_mode=WAL` on every SQLite side; `synchronous` per case below, identical on every SQLite side; BullMQ\'s Redis persists nothing',
+    '- Durability: `journal_mode=WAL` on every SQLite side; `synchronous` per case below, identical on every SQLite side; BullMQ\'s Redis persists nothing; the PostgreSQL cases: the server\'s settings on the next line, the same for every side',
+    ...(input.postgres
+      ? [`- PostgreSQL (the PostgreSQL cases): server ${input.postgres.version}; ${input.postgres.durability.map((d) => `\`${d}\``).join(', ')}; ${input.postgres.location}; a fresh database per run of each side`]
+      : []),
     `- Command: \`${machine.command}\` at the repository root, which runs \`${machine.invocation}\` in \`bench/\``,
     '',
     '## Sizes',
@@ -180,6 +186,11 @@ export function renderMarkdown(input: ReportInput): string {
     'run each measurement in a fresh child process instead (their figures belong to a whole process). Every run verifies its own result before its',
     'figure counts (each job seen exactly once by the handler, the store holding exactly the expected rows). A failed check of offstage stops the',
     'whole benchmark; a peer that fails (its own error or a failed check) leaves its case with that error listed above and no figures.',
+    '',
+    'The PostgreSQL cases run every side in this process against one PostgreSQL server (the benchmark\'s own throwaway cluster unless `DATABASE_URL`',
+    'names one), each run on a database created for it and dropped after it; the queues connect over TCP to 127.0.0.1 with their own pools.',
+    'Their figures include the round trips to the server and its commits to disk, which the SQLite cases do not have: compare them with each',
+    'other, not with the SQLite cases.',
     '',
     'The raw better-sqlite3 baseline is the least a durable SQLite queue must do per job on the same settings: one `jobs` table',
     '(`id integer primary key, task, payload, state, priority, run_at`) with one index `(state, priority desc, run_at)`, the same pragmas',
@@ -213,7 +224,9 @@ export function toJson(cases: readonly BenchCase[], results: readonly MetricResu
       unit: r.unit,
       better: r.better,
       caseId: r.caseId,
-      synchronous: r.synchronous,
+      // A PostgreSQL case has no SQLite `synchronous`: its durability says what it ran with.
+      ...(c.durability === undefined || c.durability.includes('synchronous=') ? { synchronous: r.synchronous } : {}),
+      durability: c.durability ?? `WAL, synchronous=${r.synchronous}`,
       n: r.n,
       offstage: r.offstage,
       peers: r.peers,

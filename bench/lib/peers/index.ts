@@ -9,8 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sqliteVersion } from '../raw-sqlite.js';
 import { redisServerVersion, REDIS_ARGS } from '../redis-server.js';
+import { ENGINE_CONCURRENCY } from '../offstage.js';
+import { OFFSTAGE_MAX_CONNECTIONS } from '../pg-queue.js';
 import { BULLMQ } from './bullmq.js';
+import { GRAPHILE_BATCHING, GRAPHILE_POLL_INTERVAL_MS, GRAPHILE_WORKER, GRAPHILE_WORKER_BATCHED } from './graphile-worker.js';
 import { LITEQUE, LITEQUE_RUNNER, litequeSqliteVersion, probeLitequeOnProjectDriver } from './liteque.js';
+import { PG_BOSS, PG_BOSS_WORK } from './pg-boss.js';
 import { PLAINJOB } from './plainjob.js';
 import { SIDEQUEST, sidequestUnavailable } from './sidequest.js';
 
@@ -87,10 +91,52 @@ export async function describePeers(): Promise<PeerDescription[]> {
         'Not comparable with any SQLite side on durability. Every run starts with FLUSHALL. `Worker` with concurrency 8 (it fetches the next job in the same Redis call that completes the previous one); completed jobs are kept (default). ' +
         'Drain = `moveToActive` → handler → `moveToFinished`, Lua scripts on the server.',
     },
+    ...describePostgresSides(),
     {
       name: SIDEQUEST,
       packages: ['sidequest', '@sidequest/sqlite-backend'].map((p) => (installedVersion(p) === 'not installed' ? `${p} (not installed)` : `${p}@${installedVersion(p)}`)).join(', '),
       settings: `Did not run: ${await sidequestUnavailable()}`,
+    },
+  ];
+}
+
+/** The sides of the PostgreSQL cases (the server itself is described under "Machine"). */
+function describePostgresSides(): PeerDescription[] {
+  const pgDriver = `pg@${installedVersion('pg')}`;
+  const { workers, batchSize, pollingIntervalSeconds } = PG_BOSS_WORK;
+  return [
+    {
+      name: 'offstage (PostgreSQL)',
+      packages: `@offstage/core + @offstage/postgres (this repository), ${pgDriver}`,
+      settings:
+        `\`createPostgresStore({ connectionString, maxConnections: ${OFFSTAGE_MAX_CONNECTIONS} })\` (its README's concurrency + 2; one more connection holds LISTEN), \`createWorkEngine({ concurrency: ${ENGINE_CONCURRENCY} })\`, \`store.listen(() => engine.wake())\`; the server's durability (synchronous_commit as set on the server). ` +
+        'Hot statements prepared, `plan_cache_mode = force_generic_plan`. A claim is one statement (`for update skip locked`) taking up to the free slots and opening their journal rows; each settle is one autocommit statement that checks the lease token and closes the journal row (as of this run: packages/postgres). ' +
+        'Drain = claim into the free slots, run, settle as `succeeded` (row and journal kept). Enqueue NOTIFYs in the same transaction.',
+    },
+    {
+      name: GRAPHILE_WORKER,
+      packages: `graphile-worker@${installedVersion('graphile-worker')}, ${pgDriver}`,
+      settings:
+        'The newest release whose engines allow Node 20 (0.18 needs Node 22). `makeWorkerUtils` adds jobs (its `add_job` / `add_jobs` functions, one NOTIFY per call); ' +
+        `\`run({ pgPool, concurrency: ${ENGINE_CONCURRENCY}, noHandleSignals: true, pollInterval: ${GRAPHILE_POLL_INTERVAL_MS}, taskList })\` works them with its defaults: no local queue, no completion batching. ` +
+        'The pool is the one graphile-worker would make from the connection string (`max: 10`), created by the benchmark so closing can wait for it. Logger silenced. ' +
+        'Drain = per job: one statement that locks one job (`get_job`), the task, one `delete` of the job (completed jobs are not kept).',
+    },
+    {
+      name: GRAPHILE_WORKER_BATCHED,
+      packages: `graphile-worker@${installedVersion('graphile-worker')}, ${pgDriver}`,
+      settings:
+        `As graphile-worker, plus the batching of its performance page (worker.graphile.org/docs/performance): \`localQueue: { size: ${GRAPHILE_BATCHING.localQueue.size} }\` (up to ${GRAPHILE_BATCHING.localQueue.size} jobs fetched and locked in one statement, handed to the ${ENGINE_CONCURRENCY} workers from memory) and \`completeJobBatchDelay: ${GRAPHILE_BATCHING.completeJobBatchDelay}\` (completions of the same tick deleted in one statement). ` +
+        'Its docs state the trade-off: more jobs locked at once, and a crash leaves up to the local queue locked until they expire.',
+    },
+    {
+      name: PG_BOSS,
+      packages: `pg-boss@${installedVersion('pg-boss')}, ${pgDriver}`,
+      settings:
+        'The newest release whose engines allow Node 20 (11 and later need Node 22). `new PgBoss({ connectionString })` with its defaults (pool of 10, maintenance, completed jobs kept 12 h before archiving), `createQueue("noop")` (required since 10). ' +
+        `pg-boss 10 has no concurrency option (teamSize/teamConcurrency were removed); its maintainer's advice (timgit/pg-boss#542, #483) is a batch per fetch with the handler running the jobs at the concurrency wanted, so: ${workers} \`work("noop", { batchSize: ${batchSize}, pollingIntervalSeconds: ${pollingIntervalSeconds} }, handler)\`, the handler running the batch ${ENGINE_CONCURRENCY} at a time. ` +
+        `Drain = one statement fetching (locking) up to ${batchSize} jobs, the handler, one statement completing the whole batch (not awaited by the worker); then the worker sleeps what is left of its ${pollingIntervalSeconds} s polling interval, found jobs or not (the shortest pg-boss allows), so one worker moves at most ${batchSize} jobs per ${pollingIntervalSeconds} s = ${(batchSize / pollingIntervalSeconds).toLocaleString('en-US')} jobs/s: its drain figure is bounded by that batch size, which is the bulk cases' batch size, not a value tuned here. ` +
+        'It does not LISTEN: a new job waits for the next poll.',
     },
   ];
 }

@@ -70,4 +70,20 @@ describe('query plans', () => {
     expect(text).toContain('work_id_key');
     expect(text).not.toMatch(/Seq Scan on work\b/);
   });
+
+  // Last: it replaces the table the tests above share.
+  it('claims by seq even when the statistics say nothing is enqueued (a table of finished work, analyzed before a backlog arrived)', async () => {
+    await db.truncate();
+    await db.sql(`
+insert into offstage.work (id, task_name, state, input_json, priority, run_at, attempt, input_merger, created_at, updated_at, finished_at)
+select 'done' || g, 't1', 'succeeded', '{}', 0, g, 1, 'overwrite', 0, 0, g from generate_series(1, 30000) as g`);
+    await db.sql('vacuum analyze offstage.work');
+    await db.sql(`
+insert into offstage.work (id, task_name, state, input_json, priority, run_at, attempt, input_merger, created_at, updated_at)
+select 'due' || g, 't1', 'enqueued', '{}', 0, g, 0, 'overwrite', 0, 0 from generate_series(1, 10000) as g`);
+    const text = await plan(CLAIM(names).text, [50_000, 'w', 80_000, 8, ['t1'], null, null, null, names.channel]);
+    // The update joins the picked rows through work_pkey; through work_wake_idx it would read all 10,000.
+    expect(text).toMatch(/Index (Only )?Scan using work_pkey on work w_1/);
+    expect(text).not.toContain('work_wake_idx');
+  });
 });

@@ -49,7 +49,12 @@ where r.p is not null
 limit $4::bigint`;
 
 /**
- * Makes the picked rows running and opens their journal rows; `picked` is a CTE of seq. Also looks
+ * Makes the picked rows running and opens their journal rows; `picked` is a CTE of seq. The update
+ * finds each row by seq (work_pkey) and checks no state: `picked` locked the rows `for update`,
+ * which re-checks `state = 'enqueued'` on the row it locks, and this transaction holds them. A
+ * state filter here would let the planner drive the join from a partial index over enqueued work
+ * (work_wake_idx) instead, which the statistics of a table of mostly finished work (analyzed while
+ * little was enqueued) price as empty: every claim would then read the whole backlog. Also looks
  * at the first entry of work_lease_idx: when a lease has run out (a worker died), it NOTIFYs with
  * an empty payload (no task name is empty), so listening workers reconcile now. A busy engine
  * claims after every settle but reconciles only when woken or when a timer fires, and a saturated
@@ -65,7 +70,7 @@ claimed as (
   set state = 'running', attempt = w.attempt + 1, lease_token = w.lease_token + 1,
       lease_owner = $2::text, lease_expires_at = $3::bigint, updated_at = $1::bigint
   from picked
-  where w.seq = picked.seq and w.state = 'enqueued'
+  where w.seq = picked.seq
   returning w.*
 ),
 opened as (
