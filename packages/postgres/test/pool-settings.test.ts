@@ -27,9 +27,9 @@ it('sets the session: generic plans, synchronous_commit, the URL’s own options
     await store.ready();
     expect(pools).toHaveLength(1);
     const { rows } = await pools[0]!.query<Record<string, string>>(
-      "select current_setting('plan_cache_mode') as plan, current_setting('synchronous_commit') as sync, current_setting('work_mem') as mem, current_setting('application_name') as app",
+      "select current_setting('plan_cache_mode') as plan, current_setting('synchronous_commit') as sync, current_setting('work_mem') as mem, current_setting('application_name') as app, current_setting('jit') as jit",
     );
-    expect(rows[0]).toEqual({ plan: 'force_generic_plan', sync: 'off', mem: '8MB', app: 'offstage' });
+    expect(rows[0]).toEqual({ plan: 'force_generic_plan', sync: 'off', mem: '8MB', app: 'offstage', jit: 'off' });
   } finally {
     await store.close();
   }

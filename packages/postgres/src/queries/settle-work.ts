@@ -84,6 +84,127 @@ select (select count(*) from target) as locked,
        exists (select 1 from ${s.quoted}.work where id = $1::text and state = 'running' and lease_token = $2::bigint) as visible`,
 );
 
+/**
+ * Purpose: {@link SETTLE} for many items in one statement (one round trip, one commit): the
+ * attempts that finished in the same tick. Each item is settled exactly as SETTLE would, with no
+ * cascade here; a dependent released by several of the batch's prerequisites at once is
+ * decremented by all of them (grouped first: an UPDATE … FROM applies one joined row per target).
+ * Returns one row per input item: whether it was applied, locked by this statement, or visible
+ * as running under its token; the caller settles the locked-or-visible ones that were not applied
+ * on their own (settleWork), as after SETTLE.
+ *
+ * Parameters: the settlements as a JSON array of objects (see settleRecord), the channel.
+ */
+export const SETTLE_MANY = defineStatement(
+  'settle-many',
+  (s) => `
+with input as (
+  select * from json_to_recordset($1::json) as x(
+    id text, token bigint, state text, attempt integer, run_at bigint, set_output boolean, output_json text,
+    set_error boolean, last_error text, now bigint, run_id bigint, outcome text, error text, stop_reason text, rule text)
+),
+target as (
+  select w.seq, i.id from ${s.quoted}.work as w join input as i on w.id = i.id
+  where w.state = 'running' and w.lease_token = i.token
+  for no key update of w skip locked
+),
+settled as (
+  update ${s.quoted}.work as w
+  set state = i.state,
+      attempt = i.attempt,
+      run_at = coalesce(i.run_at, w.run_at),
+      output_json = case when i.set_output then i.output_json else w.output_json end,
+      last_error = case when i.set_error then i.last_error else w.last_error end,
+      finished_at = case when i.state in ('succeeded', 'failed', 'cancelled') then i.now else w.finished_at end,
+      updated_at = i.now,
+      lease_owner = null,
+      lease_expires_at = null
+  from target as t join input as i on i.id = t.id
+  where w.seq = t.seq
+    and (i.state not in ('failed', 'cancelled')
+      or not exists (select 1 from ${s.quoted}.work_deps as d where d.prerequisite_seq = t.seq))
+  returning w.seq, w.id, w.task_name, w.state, i.now
+),
+closed as (
+  update ${s.quoted}.runs as r
+  set ended_at = i.now, outcome = i.outcome, error = i.error, stop_reason = i.stop_reason, rule = i.rule
+  from settled join input as i on i.id = settled.id
+  where r.id = i.run_id and r.work_seq = settled.seq and r.ended_at is null
+),
+released as (
+  update ${s.quoted}.work as d
+  set waiting_on = d.waiting_on - c.n,
+      state = case when d.waiting_on <= c.n then 'enqueued' else d.state end,
+      run_at = case when d.waiting_on <= c.n then greatest(d.run_at, c.now) else d.run_at end,
+      updated_at = case when d.waiting_on <= c.n then c.now else d.updated_at end
+  from (
+    select e.work_seq, count(*)::integer as n, max(settled.now) as now
+    from settled join ${s.quoted}.work_deps as e on e.prerequisite_seq = settled.seq
+    where settled.state = 'succeeded'
+    group by e.work_seq
+  ) as c
+  where d.seq = c.work_seq and d.state = 'blocked'
+  returning d.task_name, d.state
+),
+woken as (
+  select pg_notify($2::text, t.task_name)
+  from (select task_name from settled where state = 'enqueued' union select task_name from released where state = 'enqueued') as t
+)
+select i.id,
+       exists (select 1 from settled where settled.id = i.id) as applied,
+       exists (select 1 from target where target.id = i.id) as locked,
+       exists (select 1 from ${s.quoted}.work as w where w.id = i.id and w.state = 'running' and w.lease_token = i.token) as visible,
+       (select count(*) from woken) as woken
+from input as i`,
+);
+
+interface SettleManyRow {
+  id: string;
+  applied: boolean;
+  locked: boolean;
+  visible: boolean;
+}
+
+/**
+ * What one statement made of each settlement, in input order: `applied`; `stale` (the token no
+ * longer matches: nothing to do, as settleWork's false); or `alone` when the item may still be
+ * this attempt's but the statement could not settle it (another transaction held its row for a
+ * moment, or a failure must cascade down a chain): the caller settles those with settleWork.
+ *
+ * @example
+ * const outcomes = await settleMany(db, settlements); // ['applied', 'alone', 'stale']
+ */
+export async function settleMany(db: Db, settlements: readonly Settlement[]): Promise<Array<'applied' | 'stale' | 'alone'>> {
+  const rows = await db.query<SettleManyRow>(SETTLE_MANY(db.names), [JSON.stringify(settlements.map(settleRecord)), db.names.channel]);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return settlements.map((s) => {
+    const row = byId.get(s.id);
+    if (row?.applied) return 'applied';
+    return row !== undefined && (row.locked || row.visible) ? 'alone' : 'stale';
+  });
+}
+
+/** One settlement as the JSON object SETTLE_MANY's recordset reads (the same values settleParams binds). */
+function settleRecord(s: Settlement): Record<string, unknown> {
+  return {
+    id: s.id,
+    token: s.leaseToken,
+    state: s.state,
+    attempt: s.attempt,
+    run_at: s.state === 'enqueued' && s.runAt !== undefined ? s.runAt : null,
+    set_output: s.outputJson !== undefined,
+    output_json: s.outputJson ?? null,
+    set_error: s.lastError !== undefined,
+    last_error: storableText(s.lastError ?? null),
+    now: s.now,
+    run_id: s.runId,
+    outcome: s.outcome,
+    error: storableText(s.error),
+    stop_reason: s.stopReason,
+    rule: s.rule ?? null,
+  };
+}
+
 /*
  * Purpose: wait for the row lock on a running item under its token (the transactional path).
  * Parameters: id, lease_token.

@@ -148,4 +148,33 @@ export function settleCases(h: StoreHarness): void {
     expect((await h.store.runs({ workId: 'w' }))[0]).toMatchObject({ endedAt: 30, outcome: 'succeeded', error: null });
     expect(await h.store.settle({ ...settlement, id: 'unknown' })).toBe(false);
   });
+
+  it('settles made in the same tick each apply on their own: successes, a retry, a stale token, a failure that cascades, two prerequisites of one dependent', async () => {
+    await h.enqueue({ id: 's1' }, { id: 's2' }, { id: 'retry' }, { id: 'stale' }, { id: 'boom' }, { id: 'p1' }, { id: 'p2' });
+    await h.enqueue({ id: 'after-boom', taskName: 'later', prerequisites: ['boom'] }, { id: 'after-both', taskName: 'later', prerequisites: ['p1', 'p2'] });
+    const claimed = new Map((await h.claim({ now: 100 })).map((c) => [c.spec.id, c]));
+    const of = (id: string) => claimed.get(id)!;
+    const results = await Promise.all([
+      h.store.settle(settlementFor(of('s1'), { now: 200, outputJson: '1' })),
+      h.store.settle(settlementFor(of('s2'), { now: 200, outputJson: '2' })),
+      h.store.settle(settlementFor(of('retry'), { now: 200, state: 'enqueued', runAt: 900, lastError: 'later', outcome: 'retrying', error: 'later' })),
+      h.store.settle(settlementFor(of('stale'), { now: 200, leaseToken: of('stale').spec.leaseToken + 1 })),
+      h.store.settle(settlementFor(of('boom'), { now: 200, state: 'failed', lastError: 'boom', outcome: 'failed', error: 'boom' })),
+      h.store.settle(settlementFor(of('p1'), { now: 200 })),
+      h.store.settle(settlementFor(of('p2'), { now: 200 })),
+    ]);
+    expect(results).toEqual([true, true, true, false, true, true, true]);
+    expect(await h.store.get('s1')).toMatchObject({ state: 'succeeded', outputJson: '1', finishedAt: 200, leaseOwner: null });
+    expect(await h.store.get('s2')).toMatchObject({ state: 'succeeded', outputJson: '2', finishedAt: 200 });
+    expect(await h.store.get('retry')).toMatchObject({ state: 'enqueued', runAt: 900, lastError: 'later', finishedAt: null });
+    expect(await h.store.get('stale')).toMatchObject({ state: 'running', leaseToken: of('stale').spec.leaseToken });
+    expect(await h.store.get('boom')).toMatchObject({ state: 'failed', lastError: 'boom', finishedAt: 200 });
+    expect(await h.store.get('after-boom')).toMatchObject({ state: 'failed', finishedAt: 200 });
+    // Both prerequisites settled in one go: the dependent is released once, due at the settle time.
+    expect(await h.store.get('after-both')).toMatchObject({ state: 'enqueued', runAt: 200, updatedAt: 200 });
+    expect((await h.claim({ now: 200, taskNames: ['later'] })).map((c) => c.spec.id)).toEqual(['after-both']);
+    expect((await h.store.runs({ workId: 'retry' }))[0]).toMatchObject({ outcome: 'retrying', error: 'later', endedAt: 200 });
+    expect((await h.store.runs({ workId: 'stale' }))[0]).toMatchObject({ outcome: null, endedAt: null });
+    expect((await h.store.runs({ workId: 'boom' }))[0]).toMatchObject({ outcome: 'failed', error: 'boom', endedAt: 200 });
+  });
 }
