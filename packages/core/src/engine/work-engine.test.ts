@@ -117,6 +117,9 @@ describe('bad input gets a typed error and stores nothing', () => {
   it('bad engine options', () => {
     const store = new MemoryStore();
     expect(() => createWorkEngine({ store, concurrency: 0 })).toThrow(/concurrency 0/);
+    // A whole number, but not one a store can count to.
+    expect(() => createWorkEngine({ store, concurrency: 1e300 })).toThrow(InvalidOptionError);
+    expect(() => createWorkEngine({ store, tasks: { t: { handler: () => 1, concurrency: 2 ** 60 } } })).toThrow(/concurrency .* of task "t" is invalid/);
     expect(() => createWorkEngine({ store, leaseTime: 'forever' })).toThrow(InvalidDurationError);
     expect(() => createWorkEngine({ store, tasks: { x: {} as never } })).toThrow(/has no handler/);
     // Stored on every claim: PostgreSQL's text cannot hold NUL, and logs want one line.

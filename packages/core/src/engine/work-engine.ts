@@ -251,7 +251,8 @@ export class WorkEngine {
       throw new InvalidOptionError(`The workerId ${describeValue(options.workerId)} is invalid; use non-empty text without line breaks or control characters, such as 'host-1:4242'.`);
     }
     this.concurrency = options.concurrency ?? 4;
-    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
+    // Safe integers only: a limit reaches the store as a number (1e300 is an integer, not a row count).
+    if (!Number.isSafeInteger(this.concurrency) || this.concurrency < 1) {
       throw new InvalidOptionError(`The concurrency ${describeValue(options.concurrency)} is invalid; use a whole number of at least 1.`);
     }
     this.leaseMs = parseDuration(options.leaseTime ?? '30s', 'leaseTime');
@@ -297,7 +298,7 @@ export class WorkEngine {
     if (definition.classify !== undefined && typeof definition.classify !== 'function') {
       throw new InvalidOptionError(`The classify option of task "${name}" must be a function from an error to a retry rule.`);
     }
-    if (definition.concurrency !== undefined && (!Number.isInteger(definition.concurrency) || definition.concurrency < 1)) {
+    if (definition.concurrency !== undefined && (!Number.isSafeInteger(definition.concurrency) || definition.concurrency < 1)) {
       throw new InvalidOptionError(`The concurrency ${describeValue(definition.concurrency)} of task "${name}" is invalid; use a whole number of at least 1.`);
     }
     this.tasks.set(name, definition);

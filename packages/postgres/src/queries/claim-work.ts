@@ -176,13 +176,14 @@ interface Candidate {
  */
 export async function claimWork(db: Db, options: ClaimOptions): Promise<ClaimedWork[]> {
   const { now, workerId, leaseMs } = options;
-  const limit = options.limit === Infinity ? null : Math.floor(options.limit);
+  // A limit no store could count up to is no limit (and must not reach a bigint parameter).
+  const limit = options.limit >= Number.MAX_SAFE_INTEGER ? null : Math.floor(options.limit);
   const taskNames = [...new Set(options.taskNames)];
   if (!(limit === null || limit > 0) || taskNames.length === 0) return [];
   const conditions = conditionParams(options.conditions);
   const leaseExpiresAt = now + leaseMs;
   const limits = options.taskLimits;
-  const limited = limits === undefined ? [] : taskNames.filter((name) => Object.hasOwn(limits, name) && limits[name] !== Infinity).sort();
+  const limited = limits === undefined ? [] : taskNames.filter((name) => Object.hasOwn(limits, name) && !(limits[name]! >= Number.MAX_SAFE_INTEGER)).sort();
   let rows: ClaimRow[];
   if (limited.length === 0) {
     rows = await db.query<ClaimRow>(CLAIM(db.names), [now, workerId, leaseExpiresAt, limit, taskNames, ...conditions, db.names.channel]);

@@ -20,7 +20,8 @@ export const DEFAULT_PAGE_SIZE = 100;
 export function pageBounds(limit: number | undefined, offset: number | undefined): [number | null, number] {
   const l = limit ?? DEFAULT_PAGE_SIZE;
   const o = offset ?? 0;
-  return [l === Infinity ? null : toCount(l), o === Infinity ? Number.MAX_SAFE_INTEGER : toCount(o)];
+  // Past the safe integers a count is as good as infinite (and `1e+300` is no bigint).
+  return [l >= Number.MAX_SAFE_INTEGER ? null : toCount(l), o >= Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : toCount(o)];
 }
 
 function toCount(value: number): number {

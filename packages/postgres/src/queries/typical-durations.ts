@@ -36,8 +36,8 @@ export async function typicalDurations(db: Db, taskNames: readonly string[], sam
   const out = new Map<string, number>();
   const names = [...new Set(taskNames)];
   if (names.length === 0) return out;
-  // At least one row, as few as asked otherwise; Infinity means all of them.
-  const limit = sample === Infinity ? null : Math.max(1, Number.isFinite(sample) ? Math.floor(sample) : 1);
+  // At least one row, as few as asked otherwise; Infinity (or past the safe integers) means all of them.
+  const limit = sample >= Number.MAX_SAFE_INTEGER ? null : Math.max(1, Number.isFinite(sample) ? Math.floor(sample) : 1);
   const rows = await db.query<{ task_name: string; durations: string[] }>(RECENT_DURATIONS(db.names), [names, limit]);
   for (const { task_name, durations } of rows) {
     const median = durations[Math.floor((durations.length - 1) / 2)];

@@ -88,7 +88,7 @@ export function claimWork(db: SqliteDriver, options: ClaimOptions): ClaimedWork[
  * if (isClaimable(options)) db.transaction(() => applyClaim(db, options));
  */
 export function isClaimable(options: ClaimOptions): boolean {
-  const limit = options.limit === Infinity ? -1 : Math.floor(options.limit);
+  const limit = options.limit >= Number.MAX_SAFE_INTEGER ? -1 : Math.floor(options.limit);
   return (limit > 0 || limit === -1) && options.taskNames.length > 0;
 }
 
@@ -103,7 +103,7 @@ export function isClaimable(options: ClaimOptions): boolean {
 export function applyClaim(db: SqliteDriver, options: ClaimOptions): ClaimedWork[] {
   const { now, workerId, leaseMs, taskNames } = options;
   // The limit is written into SQL text, so it must be a whole number; -1 is SQLite's "no limit".
-  const limit = options.limit === Infinity ? -1 : Math.floor(options.limit);
+  const limit = options.limit >= Number.MAX_SAFE_INTEGER ? -1 : Math.floor(options.limit);
   if (!(limit > 0 || limit === -1) || taskNames.length === 0) return [];
   const leaseExpiresAt = now + leaseMs;
   // Counted inside the claim's write transaction: were the count read first and the claim made
@@ -148,7 +148,7 @@ export function applyClaim(db: SqliteDriver, options: ClaimOptions): ClaimedWork
  * Splits `names` into names claimed freely and limited names with how many more of each may start
  * (`floor(limit) - running`, counted store-wide). A task with no room is left out; one whose room
  * covers the whole claim (`room >= claimLimit`) is as good as free. A limit that is not a number
- * or is below 1 leaves no room; Infinity is no limit.
+ * or is below 1 leaves no room; Infinity (or any limit past the safe integers) is no limit.
  */
 function roomPerTask(
   names: readonly string[],
@@ -161,7 +161,8 @@ function roomPerTask(
   const free: string[] = [];
   for (const name of names) {
     const max = Object.hasOwn(taskLimits, name) ? taskLimits[name] : undefined;
-    if (max === undefined || max === Infinity) {
+    // A limit no store could count up to is no limit (and must not reach SQL as a float).
+    if (max === undefined || max >= Number.MAX_SAFE_INTEGER) {
       free.push(name);
       continue;
     }

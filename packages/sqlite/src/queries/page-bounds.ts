@@ -17,7 +17,8 @@ export function pageBounds(limit: number | undefined, offset: number | undefined
 }
 
 function toCount(value: number, infiniteIsUnlimited: boolean): number {
-  if (value === Infinity) return infiniteIsUnlimited ? -1 : 0;
+  // Past the safe integers a count is as good as infinite, and as a float it would not bind to LIMIT.
+  if (value >= Number.MAX_SAFE_INTEGER) return infiniteIsUnlimited ? -1 : Number.MAX_SAFE_INTEGER;
   if (!Number.isFinite(value) || value <= 0) return 0;
   return Math.floor(value);
 }

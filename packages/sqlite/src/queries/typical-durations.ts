@@ -28,7 +28,7 @@ limit ?`;
  */
 export function typicalDurations(db: SqliteDriver, taskNames: readonly string[], sample: number): Map<string, number> {
   // Written as a bound LIMIT: -1 is SQLite's "no limit" (for Infinity); NaN and fractions become whole.
-  const size = sample === Infinity ? -1 : Number.isFinite(sample) ? Math.max(1, Math.floor(sample)) : 1;
+  const size = sample >= Number.MAX_SAFE_INTEGER ? -1 : Number.isFinite(sample) ? Math.max(1, Math.floor(sample)) : 1;
   const result = new Map<string, number>();
   for (const name of new Set(taskNames)) {
     const durations = db.all<{ ms: number }>(RECENT_SUCCESSES, [name, size]).map((r) => r.ms);

@@ -28,6 +28,16 @@ export function taskLimitCases(h: StoreHarness): void {
     expect(ids(await h.claim({ now: 5, taskNames: ['sync'], taskLimits: { sync: 1 } }))).toEqual(['s1']);
   });
 
+  it('reads a limit past the safe integers (a claim limit, a task limit, a page size) as no limit, never as a store error', async () => {
+    await h.enqueue({ id: 'a', taskName: 'sync' }, { id: 'b', taskName: 'sync' }, { id: 'c', taskName: 'email' });
+    const claimed = await h.claim({ limit: 1e300, taskNames: ['sync', 'email'], taskLimits: { sync: 1e300, email: Number.MAX_SAFE_INTEGER } });
+    expect(ids(claimed).sort()).toEqual(['a', 'b', 'c']);
+    expect(await h.store.query({ limit: 1e300 })).toHaveLength(3);
+    expect(await h.store.query({ limit: 1e300, offset: 1e300 })).toEqual([]);
+    expect(await h.store.runs({ limit: 1e300 })).toHaveLength(3);
+    expect(await h.store.typicalDurations(['sync'], 1e300)).toEqual(new Map());
+  });
+
   it('counts a running item whose lease expired until reconcile returns it', async () => {
     await h.enqueue({ id: 'a', taskName: 'sync', priority: 20 }, { id: 'b', taskName: 'sync' });
     await h.claimOne('a', { workerId: WORKER_B, taskNames: ['sync'], leaseMs: 10 });
