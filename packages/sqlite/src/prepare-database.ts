@@ -23,7 +23,8 @@ export interface DatabaseSettings {
    * afterwards. Default 4000 (16 MiB of 4 KiB pages). That commit also waits for two fsyncs, so
    * a larger log means such stalls come more rarely (each copies more, but a page rewritten many
    * times is copied once); the store also checkpoints whenever it has been idle for
-   * `idleCheckpointMs`, so in most use the log never gets near this cap.
+   * `idleCheckpointMs`, so in most use the log never gets near this cap. After the disk fills
+   * up, the store empties the log once space returns and keeps it under 100 pages from then on.
    */
   checkpointPages?: number;
   /**

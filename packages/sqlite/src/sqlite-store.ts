@@ -50,6 +50,9 @@ import { updateWork } from './queries/update-work.js';
 import { GroupCommit } from './group-commit.js';
 import { toStoreError } from './to-store-error.js';
 
+/** The log's checkpoint threshold after a full disk (pages of 4 KiB): small enough for a nearly full disk. */
+export const FULL_DISK_CHECKPOINT_PAGES = 100;
+
 /**
  * Options for {@link SqliteStore}: the connection settings applied on open.
  * `path` only names the database in error messages (the driver has already opened it); `':memory:'`
@@ -88,6 +91,8 @@ export class SqliteStore implements WorkStore {
   #callsWhenArmed = 0;
   /** Whether this connection changed rows since its last idle checkpoint. */
   #dirty = false;
+  /** Set by a full disk until a checkpoint completes (see #unstickLog). */
+  #logStuck = false;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
 
@@ -95,7 +100,10 @@ export class SqliteStore implements WorkStore {
     this.#db = driver;
     this.#path = options.path;
     // Grouped writes (settles, heartbeats, progress, enqueues) nearly always change a row: each batch counts as a write.
-    this.#group = new GroupCommit(driver, (error) => toStoreError(error, options.path), () => this.#wrote());
+    this.#group = new GroupCommit(driver, (error) => this.#failure(error), () => {
+      this.#unstickLog();
+      this.#wrote();
+    });
     this.opened = prepareDatabase(driver, options);
     const inMemory = options.path === ':memory:' || options.path === '' || this.opened.journalMode === 'memory';
     this.capabilities = Object.freeze({ multiProcess: !inMemory, notifications: false });
@@ -225,12 +233,41 @@ export class SqliteStore implements WorkStore {
    */
   #use<T>(operation: (db: SqliteDriver) => T, closing = false): T {
     if (this.#closed && !closing) throw new StoreClosedError();
+    this.#unstickLog();
     this.#group.flush();
     if (!closing) this.#calls++;
     try {
       return operation(this.#db);
     } catch (error) {
-      throw toStoreError(error, this.#path);
+      throw this.#failure(error);
+    }
+  }
+
+  /** The typed error for a failed operation; a full disk also marks the log for a checkpoint (see #unstickLog). */
+  #failure(error: unknown): unknown {
+    if ((error as { code?: unknown } | null)?.code === 'SQLITE_FULL' && this.opened.journalMode === 'wal') this.#logStuck = true;
+    return toStoreError(error, this.#path);
+  }
+
+  /**
+   * After a full disk, copies the log back into the database and empties it before the next
+   * write, until that succeeds (TRUNCATE: it waits up to the busy timeout for other connections'
+   * reads to end). Without it the log only grows: each commit appends to it, so once space
+   * returns the log would fill the disk again by itself, and then no checkpoint could run (it
+   * needs room to grow the database). Rare and short: only the first write after a full disk.
+   * From then on the log is checkpointed every {@link FULL_DISK_CHECKPOINT_PAGES} pages, since a
+   * disk that filled up may not hold a log of `checkpointPages`.
+   */
+  #unstickLog(): void {
+    if (!this.#logStuck) return;
+    try {
+      const result = this.#db.get<{ busy: number; log: number; checkpointed: number }>('pragma wal_checkpoint(TRUNCATE)');
+      if (result === undefined || result.busy !== 0 || result.checkpointed !== result.log) return;
+      this.#logStuck = false;
+      // This disk has less room than `checkpointPages` of log: keep the log short from now on.
+      this.#db.get(`pragma wal_autocheckpoint = ${FULL_DISK_CHECKPOINT_PAGES}`);
+    } catch {
+      // Still no room for the pages it copies: the next write tries again.
     }
   }
 
