@@ -110,7 +110,7 @@ function describePostgresSides(): PeerDescription[] {
       packages: `@offstage/core + @offstage/postgres (this repository), ${pgDriver}`,
       settings:
         `\`createPostgresStore({ connectionString, maxConnections: ${OFFSTAGE_MAX_CONNECTIONS} })\` (its README's concurrency + 2; one more connection holds LISTEN), \`createWorkEngine({ concurrency: ${ENGINE_CONCURRENCY} })\`, \`store.listen(() => engine.wake())\`; the server's durability (synchronous_commit as set on the server). ` +
-        'Hot statements prepared, `plan_cache_mode = force_generic_plan`. A claim is one statement (`for update skip locked`) taking up to the free slots and opening their journal rows; each settle is one autocommit statement that checks the lease token and closes the journal row (as of this run: packages/postgres). ' +
+        'Hot statements prepared, `plan_cache_mode = force_generic_plan`, `jit = off`. A claim is one statement (`for update skip locked`) taking up to the free slots and opening their journal rows; the settles of attempts that finish in the same tick go out as one autocommit statement, each checking its own lease token and closing its journal row (as of this run: packages/postgres). ' +
         'Drain = claim into the free slots, run, settle as `succeeded` (row and journal kept). Enqueue NOTIFYs in the same transaction.',
     },
     {
