@@ -15,6 +15,7 @@ import { readInterfaces } from '../src/trackers/node-trackers.js';
 import { runCliProcess, startCli } from './helpers/cli-process.js';
 import { runInProcess } from './helpers/run-in-process.js';
 import { expectOneLineError, useCliWorkspace } from './helpers/cli-workspace.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/tasks.ts', import.meta.url));
 
@@ -26,16 +27,6 @@ useCliWorkspace('offstage-constraints-', (d, file) => {
   dir = d;
   db = file;
 });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 describe('offstage enqueue: constraint flags', () => {
   it('stores every constraint, one-time and periodic', async () => {

@@ -13,6 +13,7 @@ import { createOffstage } from '../src/create-offstage.js';
 import { ProgressReader } from '../src/format/progress.js';
 import { killAll, startCli } from './helpers/cli-process.js';
 import { runInProcess } from './helpers/run-in-process.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/tasks.ts', import.meta.url));
 
@@ -30,16 +31,6 @@ afterEach(async () => {
   await observer.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 describe('offstage watch', () => {
   it('follows an item a worker process runs to success, with progress, and exits 0 as soon as it succeeds', async () => {
@@ -78,7 +69,7 @@ describe('offstage watch', () => {
   it('exits 1 when the item is cancelled while it runs', async () => {
     const { id } = await observer.enqueue('slow', { input: {}, allowUnregistered: true });
     const worker = startCli(['worker', FIXTURE, '--db', db, '--lease-time', '1500ms'], { cwd: dir });
-    await waitFor('running', async () => (await observer.getWorkInfo(id))?.state === 'running');
+    await waitFor('running', async () => (await observer.getWorkInfo(id))?.state === 'running', 15_000);
     const watch = startCli(['watch', id, '--db', db], { cwd: dir });
     await watch.waitForOutput(/^watching .*: running, attempt 1$/m);
     const cancel = await runInProcess(['cancel', id, '--db', db], dir);

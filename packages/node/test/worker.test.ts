@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkEngine, WorkInfo } from '@offstage/core';
 import { createOffstage } from '../src/create-offstage.js';
 import { killAll, runCliProcess, startCli } from './helpers/cli-process.js';
+import { waitFor } from './helpers/wait-for.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/tasks.ts', import.meta.url));
 
@@ -30,16 +31,6 @@ afterEach(async () => {
   await observer.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 function logLines(): string[][] {
   return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' ')) : [];
