@@ -66,7 +66,8 @@ describe('query plans', () => {
   });
 
   it('settles by the id index', async () => {
-    const text = await plan(SETTLE(names).text, ['w5', 1, 'succeeded', 1, null, true, '{}', false, null, 10, 1, 'succeeded', null, null, null, false, names.channel]);
+    const settlement = { id: 'w5', token: 1, state: 'succeeded', attempt: 1, run_at: null, set_output: true, output_json: '{}', set_error: false, last_error: null, now: 10, run_id: 1, outcome: 'succeeded', error: null, stop_reason: null, rule: null, cascade: false };
+    const text = await plan(SETTLE(names).text, [JSON.stringify([settlement]), names.channel]);
     expect(text).toContain('work_id_key');
     expect(text).not.toMatch(/Seq Scan on work\b/);
   });

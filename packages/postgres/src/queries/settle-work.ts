@@ -11,9 +11,11 @@ import { storableText } from '../nul-text.js';
 import { cascadeFinished } from './apply-chain-rule.js';
 
 /**
- * Purpose: settle one running item under its token, in one statement: the item (locked with skip
- * locked), its journal row, its blocked dependents (decrement waiting_on; at zero, enqueue at
- * max(run_at, now)), and one NOTIFY per task name made enqueued.
+ * Purpose: settle running items under their tokens, in one statement (one round trip, one commit):
+ * one attempt, or the attempts that finished in the same tick. For each item: the item (locked with
+ * skip locked), its journal row, its blocked dependents (waiting_on decremented by however many of
+ * the batch's items they wait on, grouped first, since an UPDATE … FROM applies one joined row per
+ * target; at zero, enqueued at max(run_at, now)), and one NOTIFY per task name made enqueued.
  *
  * Why skip locked, and the `visible` column: a row someone else holds is either being taken away
  * (cancel, reconcile: the token will not match) or held `for share` by an enqueue chaining a new
@@ -23,90 +25,36 @@ import { cascadeFinished } from './apply-chain-rule.js';
  * visible-but-locked, and the caller settles again in a transaction that waits for the lock first.
  *
  * A final failure or cancel of an item with dependents is also left to that transaction (the
- * cascade needs statements of its own): `$16` false refuses it here and the caller sees
- * `locked` 1, `applied` 0.
+ * cascade needs statements of its own): an item whose `cascade` is false is refused and reported
+ * locked, not applied.
  *
- * Parameters: id, lease_token, state, attempt, run_at (null keeps it), set output? (boolean),
- *   output_json, set last_error? (boolean), last_error, now, run id, outcome, error, stop_reason,
- *   rule, allow a cascade here? (boolean), the notification channel.
+ * Each item's row is found by id through a lateral lookup, so the plan is an index probe of
+ * work_id_key per item whatever the statistics say about running work.
+ *
+ * Parameters: the settlements as a JSON array of objects (see settleRecord), the channel. Returns
+ * one row per settlement: applied, locked by this statement, visible as running under its token,
+ * and the item's seq when applied.
  *
  * @example
- * await db.query(SETTLE(db.names), settleParams(db, settlement, false));
+ * await db.query(SETTLE(db.names), [JSON.stringify([settleRecord(s, false)]), db.names.channel]);
  */
 export const SETTLE = defineStatement(
   'settle',
   (s) => `
-with target as (
-  select seq from ${s.quoted}.work
-  where id = $1::text and state = 'running' and lease_token = $2::bigint
-  for no key update skip locked
-),
-settled as (
-  update ${s.quoted}.work as w
-  set state = $3::text,
-      attempt = $4::integer,
-      run_at = coalesce($5::bigint, w.run_at),
-      output_json = case when $6::boolean then $7::text else w.output_json end,
-      last_error = case when $8::boolean then $9::text else w.last_error end,
-      finished_at = case when $3::text in ('succeeded', 'failed', 'cancelled') then $10::bigint else w.finished_at end,
-      updated_at = $10::bigint,
-      lease_owner = null,
-      lease_expires_at = null
-  from target as t
-  where w.seq = t.seq
-    and ($16::boolean or $3::text not in ('failed', 'cancelled')
-      or not exists (select 1 from ${s.quoted}.work_deps as d where d.prerequisite_seq = t.seq))
-  returning w.seq, w.task_name, w.state
-),
-closed as (
-  update ${s.quoted}.runs as r
-  set ended_at = $10::bigint, outcome = $12::text, error = $13::text, stop_reason = $14::text, rule = $15::text
-  from settled
-  where r.id = $11::bigint and r.work_seq = settled.seq and r.ended_at is null
-),
-released as (
-  update ${s.quoted}.work as d
-  set waiting_on = d.waiting_on - 1,
-      state = case when d.waiting_on <= 1 then 'enqueued' else d.state end,
-      run_at = case when d.waiting_on <= 1 then greatest(d.run_at, $10::bigint) else d.run_at end,
-      updated_at = case when d.waiting_on <= 1 then $10::bigint else d.updated_at end
-  from settled, ${s.quoted}.work_deps as e
-  where settled.state = 'succeeded' and e.prerequisite_seq = settled.seq and d.seq = e.work_seq and d.state = 'blocked'
-  returning d.task_name, d.state
-),
-woken as (
-  select pg_notify($17::text, t.task_name)
-  from (select task_name from settled where state = 'enqueued' union select task_name from released where state = 'enqueued') as t
-)
-select (select count(*) from target) as locked,
-       (select seq from settled) as seq,
-       (select count(*) from woken) as woken,
-       exists (select 1 from ${s.quoted}.work where id = $1::text and state = 'running' and lease_token = $2::bigint) as visible`,
-);
-
-/**
- * Purpose: {@link SETTLE} for many items in one statement (one round trip, one commit): the
- * attempts that finished in the same tick. Each item is settled exactly as SETTLE would, with no
- * cascade here; a dependent released by several of the batch's prerequisites at once is
- * decremented by all of them (grouped first: an UPDATE … FROM applies one joined row per target).
- * Returns one row per input item: whether it was applied, locked by this statement, or visible
- * as running under its token; the caller settles the locked-or-visible ones that were not applied
- * on their own (settleWork), as after SETTLE.
- *
- * Parameters: the settlements as a JSON array of objects (see settleRecord), the channel.
- */
-export const SETTLE_MANY = defineStatement(
-  'settle-many',
-  (s) => `
 with input as (
   select * from json_to_recordset($1::json) as x(
     id text, token bigint, state text, attempt integer, run_at bigint, set_output boolean, output_json text,
-    set_error boolean, last_error text, now bigint, run_id bigint, outcome text, error text, stop_reason text, rule text)
+    set_error boolean, last_error text, now bigint, run_id bigint, outcome text, error text, stop_reason text, rule text,
+    cascade boolean)
 ),
 target as (
-  select w.seq, i.id from ${s.quoted}.work as w join input as i on w.id = i.id
-  where w.state = 'running' and w.lease_token = i.token
-  for no key update of w skip locked
+  select w.seq, i.id
+  from input as i
+  cross join lateral (
+    select w.seq from ${s.quoted}.work as w
+    where w.id = i.id and w.state = 'running' and w.lease_token = i.token
+    for no key update skip locked
+  ) as w
 ),
 settled as (
   update ${s.quoted}.work as w
@@ -121,7 +69,7 @@ settled as (
       lease_expires_at = null
   from target as t join input as i on i.id = t.id
   where w.seq = t.seq
-    and (i.state not in ('failed', 'cancelled')
+    and (i.cascade or i.state not in ('failed', 'cancelled')
       or not exists (select 1 from ${s.quoted}.work_deps as d where d.prerequisite_seq = t.seq))
   returning w.seq, w.id, w.task_name, w.state, i.now
 ),
@@ -151,18 +99,25 @@ woken as (
   from (select task_name from settled where state = 'enqueued' union select task_name from released where state = 'enqueued') as t
 )
 select i.id,
-       exists (select 1 from settled where settled.id = i.id) as applied,
+       (select seq from settled where settled.id = i.id) as seq,
        exists (select 1 from target where target.id = i.id) as locked,
        exists (select 1 from ${s.quoted}.work as w where w.id = i.id and w.state = 'running' and w.lease_token = i.token) as visible,
        (select count(*) from woken) as woken
 from input as i`,
 );
 
-interface SettleManyRow {
+interface SettleRow {
   id: string;
-  applied: boolean;
+  seq: string | null;
   locked: boolean;
   visible: boolean;
+}
+
+/** Runs {@link SETTLE}; one row per settlement, in input order. */
+async function settleRows(db: Db, settlements: readonly Settlement[], cascade: boolean): Promise<Array<SettleRow | undefined>> {
+  const rows = await db.query<SettleRow>(SETTLE(db.names), [JSON.stringify(settlements.map((s) => settleRecord(s, cascade))), db.names.channel]);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return settlements.map((s) => byId.get(s.id));
 }
 
 /**
@@ -175,17 +130,14 @@ interface SettleManyRow {
  * const outcomes = await settleMany(db, settlements); // ['applied', 'alone', 'stale']
  */
 export async function settleMany(db: Db, settlements: readonly Settlement[]): Promise<Array<'applied' | 'stale' | 'alone'>> {
-  const rows = await db.query<SettleManyRow>(SETTLE_MANY(db.names), [JSON.stringify(settlements.map(settleRecord)), db.names.channel]);
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return settlements.map((s) => {
-    const row = byId.get(s.id);
-    if (row?.applied) return 'applied';
+  return (await settleRows(db, settlements, false)).map((row) => {
+    if (row?.seq != null) return 'applied';
     return row !== undefined && (row.locked || row.visible) ? 'alone' : 'stale';
   });
 }
 
-/** One settlement as the JSON object SETTLE_MANY's recordset reads (the same values settleParams binds). */
-function settleRecord(s: Settlement): Record<string, unknown> {
+/** One settlement as the JSON object SETTLE's recordset reads; `cascade` allows a failure or cancel with dependents. */
+function settleRecord(s: Settlement, cascade: boolean): Record<string, unknown> {
   return {
     id: s.id,
     token: s.leaseToken,
@@ -202,6 +154,7 @@ function settleRecord(s: Settlement): Record<string, unknown> {
     error: storableText(s.error),
     stop_reason: s.stopReason,
     rule: s.rule ?? null,
+    cascade,
   };
 }
 
@@ -214,12 +167,6 @@ const LOCK_OWNED = defineStatement(
   (s) => `select seq from ${s.quoted}.work where id = $1::text and state = 'running' and lease_token = $2::bigint for no key update`,
 );
 
-interface SettleRow {
-  locked: string;
-  seq: string | null;
-  visible: boolean;
-}
-
 /**
  * True when the result was applied; false (and nothing changed) when the token is stale.
  *
@@ -228,38 +175,15 @@ interface SettleRow {
  *   outcome: 'succeeded', error: null, stopReason: null });
  */
 export async function settleWork(db: Db, s: Settlement): Promise<boolean> {
-  const [row] = await db.query<SettleRow>(SETTLE(db.names), settleParams(db, s, false));
-  if (row?.seq != null) return true;
-  // Not applied: a stale token (nothing to do), or a row to wait for or cascade from.
-  if (row === undefined || (row.locked === '0' && !row.visible)) return false;
+  const [outcome] = await settleMany(db, [s]);
+  if (outcome !== 'alone') return outcome === 'applied';
+  // A row to wait for, or a failure to cascade from: a transaction that waits for the row lock first.
   return db.transaction(async (tx) => {
     const owned = await tx.query(LOCK_OWNED(tx.names), [s.id, s.leaseToken]);
     if (owned.length === 0) return false;
-    const [applied] = await tx.query<SettleRow>(SETTLE(tx.names), settleParams(tx, s, true));
+    const [applied] = await settleRows(tx, [s], true);
     if (applied?.seq == null) return false;
     if (s.state === 'failed' || s.state === 'cancelled') await cascadeFinished(tx, s.now, [Number(applied.seq)]);
     return true;
   });
-}
-
-function settleParams(db: Db, s: Settlement, allowCascade: boolean): unknown[] {
-  return [
-    s.id,
-    s.leaseToken,
-    s.state,
-    s.attempt,
-    s.state === 'enqueued' && s.runAt !== undefined ? s.runAt : null,
-    s.outputJson !== undefined,
-    s.outputJson ?? null,
-    s.lastError !== undefined,
-    storableText(s.lastError ?? null),
-    s.now,
-    s.runId,
-    s.outcome,
-    storableText(s.error),
-    s.stopReason,
-    s.rule ?? null,
-    allowCascade,
-    db.names.channel,
-  ];
 }
